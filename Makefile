@@ -1,0 +1,39 @@
+# pytest-directmem: `make demo` and `make test` set up everything they need on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+JAR := pytest_directmem/_fixtures/directmem-fixtures.jar
+JAVA_SRC := $(shell find java-fixtures/src -name '*.java')
+PYTEST_ARGS ?=
+
+.PHONY: help demo test setup fixtures bench clean
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+demo: setup ## run the seed story on the local backend (no Docker needed)
+	$(VENV)/bin/directmem demo
+
+test: setup ## run the whole test suite
+	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+
+setup: $(VENV)/.installed ## create .venv with the package, its dependencies and the fixtures jar
+
+$(VENV)/.installed: pyproject.toml $(JAR)
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	touch $@
+
+fixtures: $(JAR) ## compile java-fixtures/ with javac --release 11 into the package's jar
+
+$(JAR): $(JAVA_SRC)
+	rm -rf build/fixtures && mkdir -p build/fixtures $(dir $(JAR))
+	javac --release 11 -Xlint:-options -nowarn -d build/fixtures $(JAVA_SRC)
+	jar cf $@ -C build/fixtures .
+
+bench: setup ## overhead of one local run against bare java (prints ratios)
+	$(PY) bench/local_overhead.py
+
+clean: ## remove the venv, build output and the jar
+	rm -rf $(VENV) build $(JAR)

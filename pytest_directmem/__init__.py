@@ -1,0 +1,47 @@
+"""pytest-directmem: reproduce JVM direct-memory exhaustion on purpose and assert on what happened.
+
+    import pytest_directmem as dm
+    run = dm.launch(dm.workloads.churn(200, "1m"), max_direct="16m", explicit_gc="disabled")
+    assert run.outcome is dm.Outcome.DIRECT_OOM
+
+The names are loaded lazily, so the worker (``python -m pytest_directmem.worker``) starts fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__all__ = [
+    "launch", "workloads", "Run", "Outcome", "OomError", "GcEvent", "GcSummary", "DirectSummary", "JvmInfo",
+    "ContainerInfo", "Sample", "JvmConfig", "ConfigError", "BackendUnavailable", "DirectmemError",
+]
+
+_WHERE = {
+    "launch": "harness", "workloads": None, "JvmConfig": "config",
+    "ConfigError": "errors", "BackendUnavailable": "errors", "DirectmemError": "errors",
+    **{n: "result" for n in ("Run", "Outcome", "OomError", "GcEvent", "GcSummary", "DirectSummary", "JvmInfo",
+                             "ContainerInfo", "Sample")},
+}
+
+if TYPE_CHECKING:
+    from . import workloads
+    from .config import JvmConfig
+    from .errors import BackendUnavailable, ConfigError, DirectmemError
+    from .harness import launch
+    from .result import ContainerInfo, DirectSummary, GcEvent, GcSummary, JvmInfo, OomError, Outcome, Run, Sample
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'pytest_directmem' has no attribute {name!r}")
+    module = _WHERE[name]
+    value = importlib.import_module(f".{name}" if module is None else f".{module}", __name__)
+    if module is not None:
+        value = getattr(value, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,92 @@
+"""Backends start the worker somewhere (a local child process, a container) and report how it ended."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..config import JvmConfig
+from ..result import ContainerInfo
+from ..workloads import Workload
+
+SPEC_NAME = "spec.json"
+JOURNAL_NAME = "journal.jsonl"
+SAMPLES_NAME = "samples.csv"
+SAMPLE_INTERVAL_MS = 10
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent.parent  # the directory holding pytest_directmem/
+
+
+@dataclass
+class ProcessResult:
+    """How the worker ended, as the backend saw it."""
+
+    exit_code: int | None  # negative: killed by that signal (local); 128+N style for containers
+    timed_out: bool
+    duration_s: float
+    command: str  # a shell command that reproduces the run
+    java_version: str | None = None
+    java_major: int | None = None
+    java_home: str | None = None
+    peak_rss: int | None = None
+    container: ContainerInfo | None = None
+    java_command: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+class Backend(Protocol):
+    name: str
+
+    def launch(self, workload: Workload, config: JvmConfig, artifacts: Path) -> ProcessResult: ...
+
+
+def get_backend(name: str) -> Backend:
+    if name == "local":
+        from .local import LocalBackend
+
+        return LocalBackend()
+    if name == "docker":
+        from .docker import DockerBackend  # type: ignore[import-not-found]
+
+        return DockerBackend()
+    raise ValueError(name)
+
+
+def worker_spec(workload: Workload, *, libjvm: str, jvm_args: list[str], classpath: list[str],
+                sys_path: list[str]) -> dict[str, Any]:
+    """The JSON the worker reads; paths of journal/samples are relative to the spec's directory."""
+    return {
+        "version": 1,
+        "libjvm": libjvm,
+        "jvm_args": jvm_args,
+        "classpath": classpath,
+        "workload": workload.to_spec(),
+        "journal": JOURNAL_NAME,
+        "samples": SAMPLES_NAME,
+        "sample_interval_ms": SAMPLE_INTERVAL_MS,
+        "sys_path": sys_path,
+    }
+
+
+def write_spec(artifacts: Path, spec: dict[str, Any]) -> Path:
+    path = artifacts / SPEC_NAME
+    path.write_text(json.dumps(spec, indent=1) + "\n")
+    return path
+
+
+def user_sys_path() -> list[str]:
+    """The parent's import path (so call() workloads import the same modules), minus the stdlib."""
+    stdlib = {os.path.dirname(os.__file__)}
+    return [p for p in sys.path if p and os.path.isdir(p) and p not in stdlib and "lib-dynload" not in p]
+
+
+def bare_java_command(java: str, jvm_args: list[str], classpath: list[str], workload: Workload) -> str | None:
+    """For Java workloads, the same run without Python: java ... directmem.Main WORKLOAD ARGS."""
+    if workload.kind != "builtin":
+        return None
+    argv = [java, *jvm_args, "-cp", os.pathsep.join(classpath), "directmem.Main", workload.name, *workload.args]
+    return shlex.join(argv)

@@ -1,0 +1,81 @@
+"""Local backend: the worker as a child process in its own process group."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from ..config import JvmConfig, to_jvm_args
+from ..fixtures import fixtures_jar
+from ..jdk import resolve_jdk
+from ..workloads import Workload
+from . import PACKAGE_ROOT, ProcessResult, bare_java_command, user_sys_path, worker_spec, write_spec
+
+THREAD_DUMP_GRACE_S = 1.0
+
+
+class LocalBackend:
+    name = "local"
+
+    def launch(self, workload: Workload, config: JvmConfig, artifacts: Path) -> ProcessResult:
+        jdk = resolve_jdk(config.jdk)
+        jvm_args = to_jvm_args(config, str(artifacts), jdk.major)
+        classpath = [str(fixtures_jar()), *map(str, config.classpath)]
+        spec = worker_spec(workload, libjvm=str(jdk.libjvm), jvm_args=jvm_args, classpath=classpath,
+                           sys_path=user_sys_path())
+        spec_path = write_spec(artifacts, spec)
+        argv = [sys.executable, "-m", "pytest_directmem.worker", str(spec_path)]
+        pythonpath = os.pathsep.join(p for p in (str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")) if p)
+        env = {**os.environ, "PYTHONPATH": pythonpath, "PYTHONUNBUFFERED": "1",
+               "DIRECTMEM_PARENT_PID": str(os.getpid())}
+        command = f"cd {shlex.quote(str(artifacts))} && PYTHONPATH={shlex.quote(pythonpath)} {shlex.join(argv)}"
+        code, timed_out, duration, rss = run_group(argv, env=env, cwd=artifacts, timeout=config.timeout)
+        return ProcessResult(
+            exit_code=code, timed_out=timed_out, duration_s=duration, command=command, peak_rss=rss,
+            java_version=jdk.version, java_major=jdk.major, java_home=str(jdk.home),
+            java_command=bare_java_command(str(jdk.java), jvm_args, classpath, workload),
+        )
+
+
+def run_group(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: float) -> tuple[int | None, bool, float, int | None]:
+    """Run argv in a new session with stdout/stderr into cwd's files; kill the whole group on timeout,
+    on Ctrl-C and on any error. Returns (exit code, timed out, seconds, peak RSS bytes)."""
+    reaped: dict[str, Any] = {}
+    with open(cwd / "stdout.txt", "wb") as out, open(cwd / "stderr.txt", "wb") as err:
+        t0 = time.monotonic()
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=cwd, env=env,
+                                start_new_session=True)
+
+    def reap() -> None:  # wait4 gives this child's own peak RSS
+        _, status, usage = os.wait4(proc.pid, 0)
+        reaped.update(status=status, rss=usage.ru_maxrss * 1024, t=time.monotonic())
+
+    reaper = threading.Thread(target=reap, name=f"directmem-reap-{proc.pid}", daemon=True)
+    reaper.start()
+    timed_out = False
+    try:
+        reaper.join(timeout)
+        if reaper.is_alive():
+            timed_out = True
+            _signal_group(proc.pid, signal.SIGQUIT)  # the JVM prints a thread dump to stdout.txt
+            reaper.join(THREAD_DUMP_GRACE_S)
+    finally:
+        _signal_group(proc.pid, signal.SIGKILL)  # also reaps stragglers the worker may have forked
+        reaper.join()
+        proc.returncode = os.waitstatus_to_exitcode(reaped["status"]) if "status" in reaped else -9
+    duration = reaped.get("t", time.monotonic()) - t0
+    return proc.returncode, timed_out, duration, reaped.get("rss")
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass

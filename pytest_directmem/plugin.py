@@ -1,0 +1,146 @@
+"""The pytest plugin: options, marker, fixtures and report hooks. The harness lives elsewhere.
+
+Precedence of every setting, highest first: keyword of directmem.run() > @pytest.mark.directmem
+> command line > environment variable > ini file > built-in default.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from .errors import BackendUnavailable, ConfigError
+from .settings import Setting, resolve_settings
+
+HELP_BACKEND = "where runs happen: local (child process, default) or docker (containers with cgroup limits)"
+HELP_JDK = "JDK(s) for runs: system, a major (11, 17, 21, 25) or a JAVA_HOME; a comma list parametrizes tests (ids jdk11...)"
+HELP_KEEP = "keep every run's artifacts under ./directmem-artifacts/ (by default only failing tests keep theirs)"
+MARKER = ("directmem(**options): default options for the directmem fixture's runs in this test "
+          "(any dm.launch keyword: max_direct=, heap=, explicit_gc=, gc=, jdk=, backend=, memory=, ...)")
+REQUIRE_DOCKER = "DIRECTMEM_REQUIRE_DOCKER"
+
+_settings_key = pytest.StashKey[dict]()
+_runs_key = pytest.StashKey[list]()
+_report_key = pytest.StashKey[pytest.TestReport]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("directmem", "JVM direct-memory runs (pytest-directmem)")
+    group.addoption("--directmem-backend", dest="directmem_backend", default=None, help=HELP_BACKEND)
+    group.addoption("--directmem-jdk", dest="directmem_jdk", default=None, help=HELP_JDK)
+    group.addoption("--directmem-keep", dest="directmem_keep", action="store_true", default=False, help=HELP_KEEP)
+    parser.addini("directmem_backend", HELP_BACKEND, default=None)
+    parser.addini("directmem_jdk", HELP_JDK, default=None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", MARKER)
+    config.addinivalue_line("markers", "docker: needs a Docker engine (skipped without one unless DIRECTMEM_REQUIRE_DOCKER=1)")
+    config.addinivalue_line("markers", "slow: takes more than a few seconds")
+    try:
+        settings = resolve_settings(
+            cli={"backend": config.getoption("directmem_backend"), "jdk": config.getoption("directmem_jdk")},
+            env=os.environ,
+            ini={"backend": config.getini("directmem_backend"), "jdk": config.getini("directmem_jdk")},
+        )
+    except ConfigError as e:
+        raise pytest.UsageError(str(e)) from None
+    config.stash[_settings_key] = settings
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    s = config.stash[_settings_key]
+    backend: Setting = s["backend"]
+    jdks: Setting = s["jdk"]
+    jdk_text = ",".join(jdks.value) if jdks.value else "system"
+    keep = ", keeping artifacts in ./directmem-artifacts" if config.getoption("directmem_keep") else ""
+    return f"directmem: backend={backend.value} ({backend.source}), jdk={jdk_text} ({jdks.source}){keep}"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "directmem_jdk" not in metafunc.fixturenames:
+        return
+    jdks: Setting = metafunc.config.stash[_settings_key]["jdk"]
+    marker = metafunc.definition.get_closest_marker("directmem")
+    if not jdks.value or (marker is not None and "jdk" in marker.kwargs):
+        return  # the marker pins the JDK: it outranks the command line
+    metafunc.parametrize("directmem_jdk", list(jdks.value), indirect=True, ids=[f"jdk{j}" for j in jdks.value])
+
+
+@pytest.fixture
+def directmem_jdk(request: pytest.FixtureRequest) -> str | None:
+    """The JDK of this test's parametrization (None: not parametrized)."""
+    return getattr(request, "param", None)
+
+
+@pytest.fixture
+def directmem(request: pytest.FixtureRequest, directmem_jdk: str | None, tmp_path: Path) -> Iterator[DirectMem]:
+    """Launch JVM runs from a test: ``run = directmem.run(dm.workloads.churn(200, "1m"), max_direct="16m")``."""
+    settings = request.config.stash[_settings_key]
+    defaults: dict[str, Any] = {"backend": settings["backend"].value}
+    sources: dict[str, str] = {"backend": settings["backend"].source}
+    if directmem_jdk is not None:
+        defaults["jdk"], sources["jdk"] = directmem_jdk, settings["jdk"].source
+    marker = request.node.get_closest_marker("directmem")
+    if marker is not None:
+        if marker.args:
+            raise ConfigError("@pytest.mark.directmem", marker.args, "takes keyword options only")
+        defaults.update(marker.kwargs)
+        sources.update({k: "@pytest.mark.directmem" for k in marker.kwargs})
+    keep = request.config.getoption("directmem_keep")
+    if keep:
+        root = request.config.rootpath / "directmem-artifacts" / re.sub(r"[^\w.-]+", "_", request.node.nodeid)[-120:]
+        shutil.rmtree(root, ignore_errors=True)
+    else:
+        root = tmp_path / "directmem"
+    dm = DirectMem(defaults, sources, root)
+    request.node.stash[_runs_key] = dm.runs
+    yield dm
+    report = request.node.stash.get(_report_key, None)
+    if not keep and report is not None and report.passed:
+        shutil.rmtree(root, ignore_errors=True)  # heap dumps are big; failing tests keep theirs
+
+
+class DirectMem:
+    """The ``directmem`` fixture: runs with this test's defaults; remembers them for the report."""
+
+    def __init__(self, defaults: dict[str, Any], sources: dict[str, str], root: Path):
+        self.defaults = defaults
+        self._sources = sources
+        self.root = root
+        self.runs: list[Any] = []
+
+    def run(self, workload: Any, **options: Any) -> Any:
+        from .harness import launch
+
+        opts = {**self.defaults, **options}
+        sources = {k: v for k, v in self._sources.items() if k not in options}
+        if "artifacts_dir" not in opts:
+            slug = getattr(workload, "slug", "run")
+            opts["artifacts_dir"] = self.root / f"run{len(self.runs) + 1:02d}-{slug}"
+        try:
+            run = launch(workload, _sources=sources, **opts)
+        except BackendUnavailable as e:
+            if os.environ.get(REQUIRE_DOCKER) == "1":
+                pytest.fail(f"{e} ({REQUIRE_DOCKER}=1)", pytrace=False)
+            pytest.skip(str(e))
+        self.runs.append(run)
+        return run
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    if report.when != "call":
+        return
+    item.stash[_report_key] = report
+    runs = item.stash.get(_runs_key, None)
+    if report.failed and runs:
+        text = "\n\n".join(f"[run {i}] " + r.summary() for i, r in enumerate(runs, 1))
+        report.sections.append(("directmem runs", text))

@@ -1,0 +1,1 @@
+"""Human-readable renderings of runs (text now; HTML reports build on the same values)."""

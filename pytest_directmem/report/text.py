@@ -1,0 +1,67 @@
+"""Text renderings of a Run: one line for repr(), a diagnostic block for failure reports."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..config import human_size
+
+if TYPE_CHECKING:
+    from ..result import Run
+
+
+def run_oneline(run: Run) -> str:
+    bits = [f"Run({run.outcome}", f"workload={run.workload!r}", f"jdk={run.jvm.version}", f"backend={run.backend}"]
+    if run.oom:
+        bits.append(f"oom={str(run.oom)!r}")
+    if run.error:
+        bits.append(f"error={run.error.splitlines()[0]!r}")
+    bits.append(f"dumps={len(run.heap_dumps)}")
+    bits.append(f"gc={len(run.gc.events)} (explicit {run.gc.explicit_count}, full {run.gc.full_count})")
+    bits.append(f"{run.duration_s:.2f}s")
+    bits.append(f"artifacts={str(run.artifacts)!r})")
+    return ", ".join(bits)
+
+
+def _tail(text: str, n: int) -> list[str]:
+    lines = text.rstrip("\n").splitlines()
+    return lines[-n:] if lines else []
+
+
+def run_summary(run: Run, tail: int = 40) -> str:
+    """What a failing test needs to see: outcome, OOM, command, limits, GC, output tails, artifacts."""
+    out = [f"outcome:    {run.outcome}  (exit code {run.exit_code}, {run.duration_s:.2f}s)",
+           f"workload:   {run.workload}"]
+    if run.oom:
+        out.append(f"oom:        [{run.oom.kind}] {run.oom}")
+        if run.oom.stack:
+            out += [f"              at {f}" for f in run.oom.stack[:8]]
+    if run.error:
+        out.append("error:      " + run.error.replace("\n", "\n            "))
+    jvm = f"{run.jvm.version} (major {run.jvm.major}) at {run.jvm.java_home}" if run.jvm.version else "unknown"
+    out.append(f"jvm:        {jvm}")
+    backend = run.backend + (f", image {run.container.image}" if run.container else "")
+    out.append(f"backend:    {backend}")
+    lim = run.limits
+    out.append(
+        "limits:     " + ", ".join(f"{k}={v}" for k, v in lim.items() if v not in (None, "-", "default"))
+        + f"; computed: max_heap={human_size(run.jvm.max_heap)}, direct limit={human_size(run.direct.limit)}"
+    )
+    if run.container:
+        out.append(f"container:  oom_killed={run.container.oom_killed}, memory={human_size(run.container.memory_limit)}")
+    out.append(f"direct:     peak used {human_size(run.direct.peak_used)} in {len(run.direct.samples)} samples"
+               + (f"; time to OOM {run.time_to_oom_s:.2f}s" if run.time_to_oom_s is not None else ""))
+    causes = ", ".join(f"{k} x{v}" for k, v in run.gc.by_cause().items()) or "none"
+    out.append(f"gc:         {len(run.gc.events)} events (explicit {run.gc.explicit_count}, full {run.gc.full_count}, "
+               f"pauses {run.gc.total_pause_ms:.1f} ms); causes: {causes}")
+    out.append(f"heap dumps: {len(run.heap_dumps)}" + "".join(f"\n            {p}" for p in run.heap_dumps))
+    if run.hs_err:
+        out.append(f"hs_err:     {run.hs_err}")
+    out.append(f"peak RSS:   {human_size(run.peak_rss)}")
+    out.append(f"command:    {run.command}")
+    out.append(f"artifacts:  {run.artifacts}")
+    for name, text in (("stderr", run.stderr), ("stdout", run.stdout)):
+        lines = _tail(text, tail)
+        out.append(f"--- last {len(lines)} lines of {name} ---" if lines else f"--- {name}: empty ---")
+        out += lines
+    return "\n".join(out)

@@ -1,0 +1,169 @@
+"""Result values of one run: frozen, constructible from recorded artifacts."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class Outcome(enum.Enum):
+    """What happened to the run, decided from the journal, JVM output and exit status."""
+
+    COMPLETED = "completed"
+    DIRECT_OOM = "direct-oom"
+    HEAP_OOM = "heap-oom"
+    FRAMEWORK_OOM = "framework-oom"
+    NATIVE_OOM = "native-oom"
+    OOM_KILLED = "oom-killed"
+    CRASHED = "crashed"
+    TIMEOUT = "timeout"
+    ERROR = "error"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class OomError:
+    """An OutOfMemoryError the JVM threw (or printed before the host process died)."""
+
+    kind: str  # "direct" | "heap" | "metaspace" | "framework" | "native" | "other"
+    message: str | None  # Throwable.getMessage()
+    class_name: str = "java.lang.OutOfMemoryError"
+    requested: int | None = None
+    allocated: int | None = None
+    limit: int | None = None
+    stack: tuple[str, ...] = ()
+    thread: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.class_name}: {self.message}" if self.message else self.class_name
+
+
+@dataclass(frozen=True)
+class GcEvent:
+    """One collection from the unified GC log."""
+
+    gc_id: int | None
+    uptime_s: float
+    name: str  # e.g. "Pause Full", "Pause Young (Concurrent Start)", "Garbage Collection"
+    cause: str | None  # e.g. "System.gc()", "G1 Evacuation Pause", "Allocation Failure"
+    kind: str  # "young" | "full" | "concurrent" | "other"
+    pause_ms: float | None
+    before: int | None = None  # heap bytes before
+    after: int | None = None
+    capacity: int | None = None
+
+    @property
+    def explicit(self) -> bool:
+        return self.cause == "System.gc()"
+
+
+@dataclass(frozen=True)
+class GcSummary:
+    events: tuple[GcEvent, ...] = ()
+    collector: str | None = None  # "G1", "Parallel", "Serial", "ZGC", "Shenandoah", "Epsilon"
+
+    @property
+    def explicit_count(self) -> int:
+        """Collections caused by System.gc()."""
+        return sum(1 for e in self.events if e.explicit)
+
+    @property
+    def full_count(self) -> int:
+        return sum(1 for e in self.events if e.kind == "full")
+
+    @property
+    def total_pause_ms(self) -> float:
+        return round(sum(e.pause_ms or 0.0 for e in self.events if e.kind != "concurrent"), 3)
+
+    def by_cause(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for e in self.events:
+            key = e.cause or "(none)"
+            out[key] = out.get(key, 0) + 1
+        return out
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One reading of the direct buffer pool, taken on a Java thread."""
+
+    uptime_ms: int
+    count: int
+    used: int
+    capacity: int
+    heap_used: int | None = None
+
+
+@dataclass(frozen=True)
+class DirectSummary:
+    limit: int | None = None  # what the JVM computed (jdk.internal.misc.VM.maxDirectMemory())
+    peak_used: int | None = None
+    samples: tuple[Sample, ...] = ()
+
+
+@dataclass(frozen=True)
+class JvmInfo:
+    version: str | None = None  # "17.0.9"
+    major: int | None = None
+    max_heap: int | None = None  # Runtime.maxMemory()
+    vendor: str | None = None
+    java_home: str | None = None
+    input_args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    oom_killed: bool
+    memory_limit: int | None
+    image: str | None
+    id: str | None = None
+    exit_code: int | None = None
+
+
+@dataclass(frozen=True)
+class Run:
+    """The result of one launch. Built by observe.collect from an artifacts directory."""
+
+    outcome: Outcome
+    oom: OomError | None = None
+    error: str | None = None
+    heap_dumps: tuple[Path, ...] = ()
+    gc: GcSummary = field(default_factory=GcSummary)
+    direct: DirectSummary = field(default_factory=DirectSummary)
+    jvm: JvmInfo = field(default_factory=JvmInfo)
+    container: ContainerInfo | None = None
+    exit_code: int | None = None
+    stdout: str = ""
+    stderr: str = ""
+    duration_s: float = 0.0
+    peak_rss: int | None = None
+    artifacts: Path | None = None
+    command: str = ""
+    backend: str = "local"
+    workload: str = ""
+    value: Any = None  # what the workload returned (JSON), e.g. {"allocated": 200}
+    hs_err: Path | None = None
+    limits: dict[str, Any] = field(default_factory=dict)  # the options in force, for reports
+    time_to_oom_s: float | None = None
+
+    def __repr__(self) -> str:
+        from .report.text import run_oneline
+
+        return run_oneline(self)
+
+    def summary(self, tail: int = 40) -> str:
+        """The multi-line diagnostic shown in failure reports."""
+        from .report.text import run_summary
+
+        return run_summary(self, tail=tail)
+
+    def expect(self, outcome: Outcome | str) -> Run:
+        """Assert the outcome; on mismatch raise AssertionError carrying the whole summary."""
+        want = outcome if isinstance(outcome, Outcome) else Outcome[str(outcome).upper().replace("-", "_")]
+        if self.outcome is not want:
+            raise AssertionError(f"expected outcome {want}, got {self.outcome}\n{self.summary()}")
+        return self

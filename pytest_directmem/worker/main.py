@@ -1,0 +1,118 @@
+"""Worker entry: read the spec, journal every step, start the JVM, run the workload, exit.
+
+The journal (one JSON object per line, appended with a single write) is shared with the
+Java side (directmem.Runner), which journals the OOM itself: if the JVM takes this process
+down after a heap OOM, what happened is already on disk.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import traceback
+from typing import Any
+
+EXIT_OK, EXIT_ERROR, EXIT_START_FAILED, EXIT_OOM = 0, 1, 2, 3
+_STATUS_CODE = {"completed": EXIT_OK, "oom": EXIT_OOM, "error": EXIT_ERROR}
+
+
+class Journal:
+    def __init__(self, path: str):
+        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def write(self, event: str, **fields: Any) -> None:
+        record = {"event": event, "wall_ms": int(time.time() * 1000), "source": "worker", **fields}
+        os.write(self.fd, (json.dumps(record, default=repr) + "\n").encode())
+
+
+def _die_with_parent(parent: int | None) -> None:
+    """Ask the kernel to SIGKILL us when the launching process dies (pytest killed, Ctrl-C)."""
+    if not parent or not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(EXIT_START_FAILED)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print("usage: python -m pytest_directmem.worker SPEC.json", file=sys.stderr)
+        return EXIT_START_FAILED
+    spec_path = os.path.abspath(argv[0])
+    with open(spec_path) as fh:
+        spec = json.load(fh)
+    base = os.path.dirname(spec_path)
+    os.chdir(base)
+    _die_with_parent(int(os.environ.get("DIRECTMEM_PARENT_PID") or 0))
+    journal = Journal(os.path.join(base, spec["journal"]))
+    journal.write("worker_started", pid=os.getpid(), python=sys.version.split()[0])
+    for entry in reversed(spec.get("sys_path", [])):
+        if entry not in sys.path:
+            sys.path.insert(0, entry)
+    try:
+        import jpype
+    except ImportError as e:
+        journal.write("error", **{"class": "ImportError", "message": f"jpype is not importable: {e}", "stack": []})
+        return EXIT_START_FAILED
+    args = list(spec["jvm_args"])
+    journal.write("jvm_starting", libjvm=spec["libjvm"], args=args, jpype=jpype.__version__)
+    try:
+        jpype.startJVM(spec["libjvm"], *args, classpath=spec["classpath"], convertStrings=False, interrupt=False)
+    except Exception as e:  # noqa: BLE001 - anything here means the JVM did not start
+        journal.write("error", phase="jvm_start", **{"class": type(e).__name__, "message": str(e),
+                                                     "stack": traceback.format_exc().splitlines()})
+        return EXIT_START_FAILED
+    runner = jpype.JClass("directmem.Runner")
+    runner.init(os.path.join(base, spec["journal"]), os.path.join(base, spec["samples"]),
+                int(spec.get("sample_interval_ms", 10)))
+    status = run_workload(jpype, runner, spec["workload"], journal)
+    runner.exit(_STATUS_CODE.get(status, EXIT_ERROR))  # System.exit: no Python finalization
+    return EXIT_ERROR  # not reached
+
+
+def run_workload(jpype: Any, runner: Any, w: dict[str, Any], journal: Journal) -> str:
+    strings = jpype.JArray(jpype.JString)
+    kind = w["kind"]
+    if kind == "builtin":
+        return str(runner.run(w["name"], strings(w["args"])))
+    if kind == "static":
+        return str(runner.invokeStatic(w["name"], strings(w["args"]), strings(w["types"])))
+    if kind == "main":
+        return str(runner.invokeMain(w["name"], strings(w["args"])))
+    return _run_call(jpype, runner, w, journal)
+
+
+def _run_call(jpype: Any, runner: Any, w: dict[str, Any], journal: Journal) -> str:
+    import importlib
+
+    module, qualname = w["name"].split(":", 1)
+    journal.write("workload_start", workload=w["name"], args=w["args"])
+    t0 = time.monotonic()
+    try:
+        fn: Any = importlib.import_module(module)
+        for part in qualname.split("."):
+            fn = getattr(fn, part)
+        value = fn(jpype, *w["args"], **w.get("kwargs", {}))
+    except jpype.JException as ex:  # a Java throwable crossed into Python
+        runner.recordThrowable("error", ex)
+        status = "oom" if isinstance(ex, jpype.JClass("java.lang.OutOfMemoryError")) else "error"
+    except BaseException as ex:  # noqa: BLE001 - a Python error in the user's function
+        journal.write("error", python=True, **{"class": f"{type(ex).__module__}.{type(ex).__qualname__}",
+                                               "message": str(ex), "stack": traceback.format_exc().splitlines()})
+        status = "error"
+    else:
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError):
+            value = repr(value)
+        journal.write("workload_done", status="completed", elapsed_ms=int((time.monotonic() - t0) * 1000), value=value)
+        return "completed"
+    journal.write("workload_done", status=status, elapsed_ms=int((time.monotonic() - t0) * 1000))
+    return status

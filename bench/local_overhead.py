@@ -1,0 +1,88 @@
+"""Overhead of one local run against bare `java` running the same fixture code, paired run by run.
+
+A: dm.launch(churn(200, 1m), heap=64m, max_direct=16m, explicit_gc="disabled"), timed around the
+   call (spec, worker start, JPype, JVM, workload, collection of every artifact).
+B: java <the same JVM flags> -cp directmem-fixtures.jar directmem.Main --journal ... churn 200 1048576 0
+   (same JDK, same flags, same Java code, same journal and sampler), timed around the process.
+Pairs alternate their order (AB, BA, ...) so drift hits both. Prints medians and the median ratio
+A/B, and the peak RSS of both (wait4 of the child; for A, the worker process).
+
+    python bench/local_overhead.py [--pairs 15] [--jdk 17]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import pytest_directmem as dm  # noqa: E402
+from pytest_directmem.config import JvmConfig, to_jvm_args  # noqa: E402
+from pytest_directmem.fixtures import fixtures_jar  # noqa: E402
+from pytest_directmem.jdk import resolve_jdk  # noqa: E402
+
+OPTIONS = dict(heap="64m", max_direct="16m", explicit_gc="disabled")
+WORKLOAD = dm.workloads.churn(200, "1m")
+
+
+def run_a(jdk: str | None, root: Path, i: int) -> tuple[float, int, str]:
+    t0 = time.perf_counter()
+    run = dm.launch(WORKLOAD, jdk=jdk, artifacts_dir=root / f"a{i}", **OPTIONS)
+    return time.perf_counter() - t0, run.peak_rss or 0, str(run.outcome)
+
+
+def run_b(jdk: str | None, root: Path, i: int) -> tuple[float, int, str]:
+    home = resolve_jdk(jdk)
+    art = root / f"b{i}"
+    art.mkdir()
+    args = to_jvm_args(JvmConfig.create(jdk=jdk, **OPTIONS), str(art), home.major)
+    cmd = [str(home.java), *args, "-cp", str(fixtures_jar()), "directmem.Main",
+           "--journal", str(art / "journal.jsonl"), "--samples", str(art / "samples.csv"),
+           WORKLOAD.name, *WORKLOAD.args]
+    t0 = time.perf_counter()
+    with open(art / "stdout.txt", "wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=art)
+        _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return elapsed, usage.ru_maxrss * 1024, "DIRECT_OOM" if proc.returncode == 3 else f"exit {proc.returncode}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pairs", type=int, default=15)
+    ap.add_argument("--jdk", default=None, help="system (default), a major, or a JAVA_HOME")
+    opts = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="directmem-bench-") as tmp:
+        root = Path(tmp)
+        run_a(opts.jdk, root, -1)  # warm-up: page cache, JDK provisioning, the jar
+        run_b(opts.jdk, root, -1)
+        a_t, b_t, a_rss, b_rss, ratios = [], [], [], [], []
+        outcomes = set()
+        for i in range(opts.pairs):
+            order = (run_a, run_b) if i % 2 == 0 else (run_b, run_a)
+            res = {f: f(opts.jdk, root, i) for f in order}
+            (ta, ra, oa), (tb, rb, ob) = res[run_a], res[run_b]
+            outcomes.add((oa, ob))
+            a_t.append(ta), b_t.append(tb), a_rss.append(ra), b_rss.append(rb), ratios.append(ta / tb)
+    jdk = resolve_jdk(opts.jdk)
+    med = statistics.median
+    print(f"JDK {jdk.version} ({jdk.home}); workload {WORKLOAD}; {OPTIONS}; {opts.pairs} pairs, order alternating")
+    print(f"outcomes (A, B): {sorted(outcomes)}")
+    print(f"A  dm.launch, local backend : median {med(a_t):.3f}s  (min {min(a_t):.3f}, max {max(a_t):.3f})  "
+          f"peak RSS median {med(a_rss) / 2**20:.1f} MiB")
+    print(f"B  bare java                : median {med(b_t):.3f}s  (min {min(b_t):.3f}, max {max(b_t):.3f})  "
+          f"peak RSS median {med(b_rss) / 2**20:.1f} MiB")
+    print(f"ratio A/B, paired           : median {med(ratios):.3f}  (min {min(ratios):.3f}, max {max(ratios):.3f})  goal <= 1.2")
+    print(f"peak RSS ratio A/B          : {med(a_rss) / med(b_rss):.2f}")
+
+
+if __name__ == "__main__":
+    main()

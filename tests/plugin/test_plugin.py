@@ -1,0 +1,79 @@
+"""The plugin driven from outside through pytester, as users meet it."""
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+
+def test_markers_and_options_are_registered(pytester):
+    result = pytester.runpytest_subprocess("--markers")
+    result.stdout.fnmatch_lines(["*@pytest.mark.directmem(**options)*", "*@pytest.mark.docker*", "*@pytest.mark.slow*"])
+    result = pytester.runpytest_subprocess("--help")
+    result.stdout.fnmatch_lines(["*--directmem-backend*", "*--directmem-jdk*", "*--directmem-keep*",
+                                 "*directmem_backend*", "*directmem_jdk*"])
+
+
+def test_report_header_names_settings_and_sources(pytester, monkeypatch):
+    pytester.makepyfile("def test_x(): pass")
+    monkeypatch.setenv("DIRECTMEM_JDK", "21")
+    result = pytester.runpytest_subprocess()
+    result.stdout.fnmatch_lines(["directmem: backend=local (default), jdk=21 (DIRECTMEM_JDK)"])
+    result = pytester.runpytest_subprocess("--directmem-jdk=11,17")
+    result.stdout.fnmatch_lines(["directmem: backend=local (default), jdk=11,17 (--directmem-jdk)"])
+
+
+def test_bad_cli_value_is_a_usage_error(pytester):
+    pytester.makepyfile("def test_x(): pass")
+    result = pytester.runpytest_subprocess("--directmem-backend=k8s")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*invalid backend='k8s' (from --directmem-backend)*"])
+
+
+def test_ini_value_and_cli_override(pytester):
+    pytester.makeini("[pytest]\ndirectmem_jdk = 17\n")
+    pytester.makepyfile("def test_x(directmem): assert directmem.defaults['jdk'] == '17'")
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)
+    result = pytester.runpytest_subprocess("--directmem-jdk=21", "-v")
+    result.stdout.fnmatch_lines(["*test_x?jdk21? FAILED*"])
+
+
+def test_jdk_list_parametrizes_fixture_users_only(pytester):
+    pytester.makepyfile("""
+        import pytest
+
+        def test_uses(directmem):
+            assert directmem.defaults["jdk"] in ("11", "17", "21", "25")
+
+        def test_plain():
+            pass
+
+        @pytest.mark.directmem(jdk="17")
+        def test_pinned(directmem):
+            assert directmem.defaults["jdk"] == "17"
+    """)
+    result = pytester.runpytest_subprocess("--directmem-jdk=11,17,21,25", "-v")
+    result.stdout.fnmatch_lines(["*test_uses?jdk11? PASSED*", "*test_uses?jdk17? PASSED*",
+                                 "*test_uses?jdk21? PASSED*", "*test_uses?jdk25? PASSED*",
+                                 "*test_plain PASSED*", "*test_pinned PASSED*"])
+    result.assert_outcomes(passed=6)
+
+
+def test_precedence_keyword_over_marker_over_cli(pytester):
+    pytester.makepyfile("""
+        import pytest
+        import pytest_directmem as dm
+
+        @pytest.mark.directmem(gc="Parallel", backend="local")
+        def test_marker(directmem):
+            assert directmem.defaults["gc"] == "Parallel"
+            assert directmem.defaults["backend"] == "local"   # marker beats the CLI
+            with pytest.raises(dm.ConfigError, match=r"invalid gc='CMS'$"):
+                directmem.run(dm.workloads.churn(1, "1k"), gc="CMS")       # keyword: no source suffix
+
+        @pytest.mark.directmem(gc="CMS")
+        def test_marker_source_named(directmem):
+            with pytest.raises(dm.ConfigError, match=r"from @pytest.mark.directmem"):
+                directmem.run(dm.workloads.churn(1, "1k"))
+    """)
+    result = pytester.runpytest_subprocess("--directmem-backend=docker")
+    result.assert_outcomes(passed=2)

@@ -133,6 +133,19 @@ class DirectMem:
         return run
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("docker") is None:
+        return
+    from .backends.engine import docker_unavailable_reason
+
+    reason = docker_unavailable_reason()
+    if reason is None:
+        return
+    if os.environ.get(REQUIRE_DOCKER) == "1":
+        pytest.fail(f"{reason} ({REQUIRE_DOCKER}=1)", pytrace=False)
+    pytest.skip(reason)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     outcome = yield

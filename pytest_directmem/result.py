@@ -131,7 +131,7 @@ class Run:
     outcome: Outcome
     oom: OomError | None = None
     error: str | None = None
-    heap_dumps: tuple[Path, ...] = ()
+    heap_dumps: list[Path] = field(default_factory=list)
     gc: GcSummary = field(default_factory=GcSummary)
     direct: DirectSummary = field(default_factory=DirectSummary)
     jvm: JvmInfo = field(default_factory=JvmInfo)

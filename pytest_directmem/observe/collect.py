@@ -6,6 +6,7 @@ risky step, by Python and by Java), the JVM's own output and the exit status eac
 
 from __future__ import annotations
 
+import re
 import signal
 from pathlib import Path
 from typing import Any
@@ -33,9 +34,18 @@ def _read(path: Path) -> str:
         return ""
 
 
+# StackTraceElement.toString() on 9+ prefixes "java.base/" or "app//" (module, loader); frames are
+# reported without them: "java.nio.Bits.reserveMemory(Bits.java:178)". Module names carry no '$'.
+_FRAME_PREFIX = re.compile(r"^(?:[A-Za-z0-9_.]*(?:@[^/(]*)?/){1,2}(?=[A-Za-z_$])")
+
+
+def frame(text: str) -> str:
+    return _FRAME_PREFIX.sub("", text, count=1)
+
+
 def _oom_from_event(e: dict[str, Any]) -> OomError:
     return classify_oom(e.get("class") or "java.lang.OutOfMemoryError", e.get("message"),
-                        tuple(e.get("stack") or ()), e.get("thread"))
+                        tuple(frame(f) for f in e.get("stack") or ()), e.get("thread"))
 
 
 def _error_text(e: dict[str, Any]) -> str:
@@ -107,7 +117,7 @@ def collect(artifacts: Path, proc: Any, *, workload: str, backend: str, limits: 
         tto = (oom_event["wall_ms"] - start["wall_ms"]) / 1000.0
     return Run(
         outcome=outcome, oom=oom, error=error,
-        heap_dumps=tuple(sorted(artifacts.glob("*.hprof"))),
+        heap_dumps=sorted(artifacts.glob("*.hprof")),
         gc=parse_gc_log_file(artifacts / "gc.log"),
         direct=direct, jvm=jvm, container=container, exit_code=proc.exit_code,
         stdout=stdout, stderr=stderr, duration_s=round(proc.duration_s, 3), peak_rss=proc.peak_rss,

@@ -23,3 +23,11 @@ def python_held_buffers(jvm):
 
 def raises(jvm):
     raise ValueError("on purpose")
+
+
+def python_heap_hog(jvm):
+    """Fill the Java heap from Python: JPype's own threads then fight for memory too."""
+    ArrayList = jvm.JClass("java.util.ArrayList")
+    held = ArrayList()
+    while True:
+        held.add(jvm.JArray(jvm.JByte)(1 << 20))

@@ -23,13 +23,13 @@ def test_churn_with_explicit_gc_completes_thanks_to_system_gc(directmem):
     assert run.gc.explicit_count > 0, run.summary()
     assert run.direct.limit == 16 * MiB
     assert 0 < run.direct.peak_used <= 16 * MiB
-    assert run.oom is None and run.heap_dumps == ()
+    assert run.oom is None and run.heap_dumps == []
 
 
 def test_churn_with_disable_explicit_gc_is_a_direct_oom_without_dump(directmem):
     run = directmem.run(W.churn(200, "1m"), explicit_gc="disabled", heap_dump_on_oom=True, **SEED)
     run.expect("direct-oom")
-    assert run.heap_dumps == ()  # thrown from Java code: HeapDumpOnOutOfMemoryError never fires
+    assert run.heap_dumps == []  # thrown from Java code: HeapDumpOnOutOfMemoryError never fires
     assert run.gc.explicit_count == 0
     assert "java.nio.Bits.reserveMemory" in run.oom.stack[0]
     assert run.oom.kind == "direct" and run.oom.thread
@@ -69,7 +69,7 @@ def test_heap_hog_is_a_heap_oom_with_dump(directmem):
 def test_no_dump_when_disabled(directmem):
     run = directmem.run(W.heap_hog("1m"), heap="32m", heap_dump_on_oom=False)
     run.expect("heap-oom")
-    assert run.heap_dumps == ()
+    assert run.heap_dumps == []
 
 
 def test_unsafe_memory_is_invisible_to_the_limit(directmem):

@@ -10,7 +10,8 @@ The names are loaded lazily, so the worker (``python -m pytest_directmem.worker`
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the worker imports this package and typing costs ~3 ms
 
 __all__ = [
     "launch", "workloads", "Run", "Outcome", "OomError", "GcEvent", "GcSummary", "DirectSummary", "JvmInfo",
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from .config import JvmConfig
     from .errors import BackendUnavailable, ConfigError, DirectmemError
     from .harness import launch
+    from typing import Any
+
     from .result import ContainerInfo, DirectSummary, GcEvent, GcSummary, JvmInfo, OomError, Outcome, Run, Sample
 
 

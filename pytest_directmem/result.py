@@ -51,7 +51,7 @@ class GcEvent:
     name: str  # e.g. "Pause Full", "Pause Young (Concurrent Start)", "Garbage Collection"
     cause: str | None  # e.g. "System.gc()", "G1 Evacuation Pause", "Allocation Failure"
     kind: str  # "young" | "full" | "concurrent" | "other"
-    pause_ms: float | None
+    pause_ms: float | None  # for kind "concurrent": the wall time of the concurrent work, not a pause
     before: int | None = None  # heap bytes before
     after: int | None = None
     capacity: int | None = None
@@ -64,7 +64,7 @@ class GcEvent:
 @dataclass(frozen=True)
 class GcSummary:
     events: tuple[GcEvent, ...] = ()
-    collector: str | None = None  # "G1", "Parallel", "Serial", "ZGC", "Shenandoah", "Epsilon"
+    collector: str | None = None  # "G1", "Parallel", "Serial", "Z", "Shenandoah", "Epsilon" (the gc= names)
 
     @property
     def explicit_count(self) -> int:

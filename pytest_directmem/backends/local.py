@@ -15,10 +15,11 @@ from typing import Any
 from ..config import JvmConfig, to_jvm_args
 from ..fixtures import fixtures_jar
 from ..jdk import resolve_jdk
-from ..workloads import Workload
-from . import PACKAGE_ROOT, ProcessResult, bare_java_command, user_sys_path, worker_spec, write_spec
+from ..workloads import Workload, churn
+from . import PACKAGE_ROOT, cds, ProcessResult, bare_java_command, user_sys_path, worker_spec, write_spec
 
 THREAD_DUMP_GRACE_S = 1.0
+CDS_WARM_UP = churn(1, "4k")  # loads what every run loads: JPype, the runner, JMX, NIO
 
 
 class LocalBackend:
@@ -28,15 +29,21 @@ class LocalBackend:
         jdk = resolve_jdk(config.jdk)
         jvm_args = to_jvm_args(config, str(artifacts), jdk.major)
         classpath = [str(fixtures_jar()), *map(str, config.classpath)]
-        spec = worker_spec(workload, libjvm=str(jdk.libjvm), jvm_args=jvm_args, classpath=classpath,
-                           sys_path=user_sys_path())
-        spec_path = write_spec(artifacts, spec)
-        argv = [sys.executable, "-m", "pytest_directmem.worker", str(spec_path)]
         pythonpath = os.pathsep.join(p for p in (str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")) if p)
         env = {**os.environ, "PYTHONPATH": pythonpath, "PYTHONUNBUFFERED": "1",
                "DIRECTMEM_PARENT_PID": str(os.getpid())}
+
+        def start(w: Workload, args: list[str], directory: Path, timeout: float) -> tuple[list[str], tuple]:
+            spec = worker_spec(w, libjvm=str(jdk.libjvm), jvm_args=args, classpath=classpath, sys_path=user_sys_path())
+            argv = [sys.executable, "-m", "pytest_directmem.worker", str(write_spec(directory, spec))]
+            return argv, run_group(argv, env=env, cwd=directory, timeout=timeout)
+
+        def warm_up(extra: list[str], directory: Path) -> int | None:
+            return start(CDS_WARM_UP, extra + to_jvm_args(JvmConfig(), str(directory), jdk.major), directory, 60)[1][0]
+
+        cds_flags = cds.flags(jdk, classpath, config.flags, warm_up)
+        argv, (code, timed_out, duration, rss) = start(workload, cds_flags + jvm_args, artifacts, config.timeout)
         command = f"cd {shlex.quote(str(artifacts))} && PYTHONPATH={shlex.quote(pythonpath)} {shlex.join(argv)}"
-        code, timed_out, duration, rss = run_group(argv, env=env, cwd=artifacts, timeout=config.timeout)
         return ProcessResult(
             exit_code=code, timed_out=timed_out, duration_s=duration, command=command, peak_rss=rss,
             java_version=jdk.version, java_major=jdk.major, java_home=str(jdk.home),

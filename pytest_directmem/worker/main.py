@@ -11,11 +11,19 @@ import json
 import os
 import sys
 import time
-import traceback
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 EXIT_OK, EXIT_ERROR, EXIT_START_FAILED, EXIT_OOM = 0, 1, 2, 3
 _STATUS_CODE = {"completed": EXIT_OK, "oom": EXIT_OOM, "error": EXIT_ERROR}
+
+
+def _traceback() -> list[str]:
+    import traceback  # only on the error path: it costs a few ms at start-up
+
+    return traceback.format_exc().splitlines()
 
 
 class Journal:
@@ -67,7 +75,7 @@ def main(argv: list[str]) -> int:
         jpype.startJVM(spec["libjvm"], *args, classpath=spec["classpath"], convertStrings=False, interrupt=False)
     except Exception as e:  # noqa: BLE001 - anything here means the JVM did not start
         journal.write("error", phase="jvm_start", **{"class": type(e).__name__, "message": str(e),
-                                                     "stack": traceback.format_exc().splitlines()})
+                                                     "stack": _traceback()})
         return EXIT_START_FAILED
     runner = jpype.JClass("directmem.Runner")
     runner.init(os.path.join(base, spec["journal"]), os.path.join(base, spec["samples"]),
@@ -105,7 +113,7 @@ def _run_call(jpype: Any, runner: Any, w: dict[str, Any], journal: Journal) -> s
         status = "oom" if isinstance(ex, jpype.JClass("java.lang.OutOfMemoryError")) else "error"
     except BaseException as ex:  # noqa: BLE001 - a Python error in the user's function
         journal.write("error", python=True, **{"class": f"{type(ex).__module__}.{type(ex).__qualname__}",
-                                               "message": str(ex), "stack": traceback.format_exc().splitlines()})
+                                               "message": str(ex), "stack": _traceback()})
         status = "error"
     else:
         try:

@@ -1,0 +1,324 @@
+"""The docker backend on a real engine: container-derived limits, kernel OOM kills, parity with the local
+backend, and cleanup on every path (timeout, Ctrl-C of pytest, pytest SIGKILLed + the sweep).
+
+Every test checks afterwards that no container launched by this process is left (autouse fixture).
+Without an engine the plugin skips them (fails with DIRECTMEM_REQUIRE_DOCKER=1).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+import pytest_directmem as dm
+from pytest_directmem.backends import docker as backend
+from pytest_directmem.observe.journal import first, read_journal
+
+W = dm.workloads
+MiB = 1 << 20
+SEED = dict(heap="64m", max_direct="16m")
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture(scope="module")
+def client():
+    from pytest_directmem.backends.engine import docker_client
+
+    return docker_client()
+
+
+@pytest.fixture(autouse=True)
+def no_container_left():
+    from pytest_directmem.backends.engine import docker_client, docker_unavailable_reason
+
+    yield
+    if docker_unavailable_reason():
+        return
+    left = docker_client().containers.list(all=True, filters={"label": f"{backend.LABEL_PID}={os.getpid()}"})
+    assert left == [], f"containers left behind: {[c.name for c in left]}"
+
+
+def containers_of(client, pid: int) -> list:
+    return client.containers.list(all=True, filters={"label": f"{backend.LABEL_PID}={pid}"})
+
+
+# --- limits the JVM derives from the container --------------------------------------------------------
+
+
+def test_default_direct_limit_follows_the_container_heap(directmem):
+    run = directmem.run(W.hold("1m"), backend="docker", memory="512m")
+    run.expect("direct-oom")
+    # no -Xmx, no -XX:MaxDirectMemorySize: heap = 25% of the container, direct limit = max heap
+    assert run.direct.limit == run.jvm.max_heap, run.summary()
+    assert 100 * MiB <= run.direct.limit <= 140 * MiB, run.summary()
+    assert run.oom.limit == run.direct.limit  # JDK 17+ puts the limit in the message
+    assert run.container.memory_limit == 512 * MiB and not run.container.oom_killed
+    assert run.container.image.startswith("directmem-runtime:jdk17-") and run.jvm.major == 17
+
+
+@pytest.mark.slow
+def test_memory_beyond_the_container_is_a_kernel_oom_kill(directmem):
+    run = directmem.run(W.hold("1m"), backend="docker", memory="128m", max_direct="1g")
+    run.expect("oom-killed")
+    assert run.oom is None and run.heap_dumps == []  # the JVM never saw it coming
+    assert run.container.oom_killed and run.exit_code == 137 == run.container.exit_code
+    assert 64 * MiB < run.peak_rss <= 128 * MiB  # the cgroup's peak: up to the limit
+
+
+@pytest.mark.parametrize("jdk", ["17", "21"])
+def test_disable_explicit_gc_churn_is_a_direct_oom_without_dump(directmem, jdk):
+    run = directmem.run(W.churn(200, "1m"), backend="docker", jdk=jdk, explicit_gc="disabled", memory="256m", **SEED)
+    run.expect("direct-oom")
+    assert run.heap_dumps == [] and run.gc.explicit_count == 0
+    assert run.jvm.major == int(jdk) and run.container.image.startswith(f"directmem-runtime:jdk{jdk}-")
+    assert (run.oom.requested, run.oom.limit) == (MiB, 16 * MiB)
+
+
+def test_unsafe_memory_is_invisible_to_the_limit_but_not_to_the_cgroup(directmem):
+    run = directmem.run(W.unsafe_alloc("64m", 2), backend="docker", max_direct="16m", memory="512m")
+    run.expect("completed")
+    assert run.direct.peak_used < run.direct.limit == 16 * MiB
+    assert run.peak_rss > 128 * MiB  # the container's cgroup peak saw the 128 MiB
+
+
+# --- same workload, same outcome on both backends -----------------------------------------------------
+
+PARITY = {
+    "churn-completes": (W.churn(200, "1m"), SEED, "completed"),
+    "churn-disabled": (W.churn(200, "1m"), dict(explicit_gc="disabled", **SEED), "direct-oom"),
+    "heap-hog": (W.heap_hog("1m"), dict(heap="32m"), "heap-oom"),
+    "hold": (W.hold("1m"), dict(max_direct="16m"), "direct-oom"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend_name", ["local", "docker"])
+@pytest.mark.parametrize("case", list(PARITY))
+def test_same_outcome_on_both_backends(directmem, case, backend_name):
+    workload, options, outcome = PARITY[case]
+    run = directmem.run(workload, backend=backend_name, **options)
+    run.expect(outcome)
+    assert (run.container is None) == (backend_name == "local")
+    assert len(run.heap_dumps) == (1 if outcome == "heap-oom" else 0)
+    if outcome == "direct-oom":
+        assert run.oom.limit == 16 * MiB and "java.nio.Bits.reserveMemory" in run.oom.stack[0]
+
+
+# --- user code, reproduction ---------------------------------------------------------------------------
+
+
+def test_python_call_workloads_see_the_users_modules(directmem):
+    ok = directmem.run(W.call(python_workloads.pool_count, 3), backend="docker")
+    ok.expect("completed")
+    assert ok.value == 3
+    bad = directmem.run(W.call(python_workloads.raises), backend="docker")
+    bad.expect("error")
+    assert "ValueError: on purpose" in bad.error and "python_workloads.py" in bad.error
+
+
+@pytest.mark.skipif(not shutil.which("javac"), reason="needs javac to compile the main class")
+def test_main_class_from_a_mounted_classpath(directmem, tmp_path):
+    src = tmp_path / "src" / "Leak.java"
+    src.parent.mkdir()
+    src.write_text(textwrap.dedent("""
+        import java.nio.ByteBuffer;
+        import java.util.ArrayList;
+        public class Leak {
+            public static void main(String[] args) {
+                ArrayList<ByteBuffer> keep = new ArrayList<>();
+                for (int i = 0; i < Integer.parseInt(args[0]); i++) keep.add(ByteBuffer.allocateDirect(1 << 20));
+                System.out.println("held " + keep.size());
+            }
+        }
+    """))
+    classes = tmp_path / "classes"
+    subprocess.run(["javac", "--release", "11", "-d", str(classes), str(src)], check=True)
+    ok = directmem.run(W.main("Leak", 4), backend="docker", classpath=[classes], **SEED)
+    ok.expect("completed")
+    assert "held 4" in ok.stdout
+
+
+@pytest.mark.skipif(not shutil.which("docker"), reason="needs the docker CLI to rerun the commands")
+def test_reproducing_commands_rerun_the_same_way(tmp_path):
+    from pytest_directmem.config import JvmConfig
+    from pytest_directmem.observe.collect import collect
+
+    config = JvmConfig.create(backend="docker", explicit_gc="disabled", memory="256m", **SEED)
+    art = tmp_path / "a"
+    art.mkdir()
+    proc = backend.DockerBackend().launch(W.churn(50, "1m"), config, art)
+    run = collect(art, proc, workload="churn", backend="docker", limits={})
+    run.expect("direct-oom")
+    assert run.command.startswith("docker run --rm --network none ") and "--memory 256m --memory-swap 256m" in run.command
+    (art / "journal.jsonl").unlink()
+    rerun = subprocess.run(run.command, shell=True, capture_output=True, timeout=120)
+    assert rerun.returncode == 3, rerun.stderr  # the worker's exit code for an OOM
+    assert first(read_journal(art / "journal.jsonl"), "oom")["message"] == run.oom.message
+    # the same JVM without Python: java ... directmem.Main churn 50 1048576 0, in the same container setup
+    assert proc.java_command.startswith("docker run ") and " /opt/jdk/bin/java " in proc.java_command
+    bare = subprocess.run(proc.java_command, shell=True, capture_output=True, timeout=120, text=True)
+    assert bare.returncode == 3, bare.stderr  # directmem.Main's exit code for an OOM
+
+
+def test_a_java_home_path_is_a_config_error(tmp_path):
+    from pytest_directmem.jdk import resolve_jdk
+
+    home = str(resolve_jdk("system").home)
+    with pytest.raises(dm.ConfigError, match="docker backend needs a JDK major") as info:
+        dm.launch(W.churn(1, "1k"), backend="docker", jdk=home, artifacts_dir=tmp_path / "a")
+    assert info.value.option == "jdk" and info.value.value == home
+    assert not (tmp_path / "a" / "spec.json").exists()
+
+
+# --- cleanup on every path -----------------------------------------------------------------------------
+
+
+def test_timeout_dumps_threads_and_removes_the_container(directmem):
+    run = directmem.run(W.static("java.lang.Thread#sleep", 600_000), backend="docker", timeout=3)
+    run.expect("timeout")
+    assert run.duration_s < 10 and run.exit_code == 137
+    assert "Full thread dump" in run.stdout  # SIGQUIT before the kill
+
+
+def test_crashed_worker_is_crashed_and_removed(directmem):
+    run = directmem.run(W.static("directmem.Workloads#crash"), backend="docker")
+    run.expect("crashed")
+    assert run.hs_err is not None and "SIGSEGV" in run.hs_err.read_text(errors="replace")
+
+
+INNER_TEST = """
+import pytest_directmem as dm
+
+def test_sleeps(directmem):
+    directmem.run(dm.workloads.static("java.lang.Thread#sleep", 600000), backend="docker", timeout=600)
+"""
+
+
+def start_inner_pytest(tmp_path, client) -> tuple[subprocess.Popen, object]:
+    """A pytest process whose one test runs a 10-minute container; returns it once the container runs."""
+    (tmp_path / "test_inner.py").write_text(INNER_TEST)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=", "-p", "no:xdist",
+         f"--basetemp={tmp_path / 'inner-tmp'}", "test_inner.py"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        running = [c for c in containers_of(client, proc.pid) if c.status == "running"]
+        if running:
+            return proc, running[0]
+        if proc.poll() is not None:
+            pytest.fail(f"the inner pytest ended early:\n{proc.stdout.read()}")
+        time.sleep(0.1)
+    proc.kill()
+    pytest.fail("the inner pytest started no container within 120 s")
+
+
+@pytest.mark.slow
+def test_ctrl_c_of_pytest_removes_the_container(tmp_path, client):
+    proc, container = start_inner_pytest(tmp_path, client)
+    time.sleep(0.5)  # inside container.wait()
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 2, out  # pytest: interrupted
+    assert "KeyboardInterrupt" in out
+    assert containers_of(client, proc.pid) == []
+
+
+@pytest.mark.slow
+def test_killed_pytest_leaves_a_watched_orphan_that_the_sweep_removes(tmp_path, client):
+    proc, container = start_inner_pytest(tmp_path, client)
+    labels = container.labels
+    assert labels[backend.LABEL_ARTIFACTS].startswith(str(tmp_path)) and labels[backend.LABEL_SESSION]
+    proc.kill()
+    proc.communicate(timeout=30)
+    orphan = client.containers.get(container.id)  # SIGKILL: no cleanup ran, the container lives on ...
+    assert orphan.status == "running"
+    top = " ".join(" ".join(p) for p in orphan.top()["Processes"])
+    assert "timeout -s KILL 630 python3 -m pytest_directmem.worker" in top  # ... with a watchdog
+    assert backend.sweep_stale_containers(client) >= 0  # xdist: another session's sweep may be first
+    assert containers_of(client, proc.pid) == []
+
+
+def test_sweep_spares_live_owners_and_removes_orphans(client, tmp_path):
+    from pytest_directmem.backends.docker import image_for, jdk_major
+
+    image = image_for(jdk_major("17"), client)
+    me = os.getpid()
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a pid that no longer runs
+    common = {backend.LABEL_SESSION: "sweep-test", backend.LABEL_HOST: socket.gethostname()}
+    live = client.containers.create(image, ["sleep", "60"], network_mode="none", labels={
+        **common, backend.LABEL_PID: str(me), backend.LABEL_PID_START: backend._pid_start(me)})
+    orphan = client.containers.create(image, ["sleep", "60"], network_mode="none", labels={
+        **common, backend.LABEL_PID: str(dead.pid)})
+    reused = client.containers.create(image, ["sleep", "60"], network_mode="none", labels={
+        **common, backend.LABEL_PID: str(me), backend.LABEL_PID_START: "1"})  # my pid, not my start time
+    try:
+        for c in (live, orphan, reused):
+            c.start()
+        assert backend.sweep_stale_containers(client) >= 2
+        ids = {c.id for c in client.containers.list(all=True, filters={"label": f"{backend.LABEL_SESSION}=sweep-test"})}
+        assert ids == {live.id}
+    finally:
+        for c in (live, orphan, reused):
+            try:
+                c.remove(force=True)
+            except Exception:  # noqa: BLE001 - swept already
+                pass
+
+
+# --- the cgroup peak reader, on fake cgroup trees (v1 and v2 layouts) -----------------------------------
+
+
+def fake_proc(tmp_path, mountinfo: str, pid: int, cgroup: str):
+    proc = tmp_path / "proc"
+    (proc / "self").mkdir(parents=True)
+    (proc / "self" / "mountinfo").write_text(mountinfo)
+    (proc / str(pid)).mkdir()
+    (proc / str(pid) / "cgroup").write_text(cgroup)
+    return proc
+
+
+def test_cgroup_v2_peak_file_is_found_through_the_init_process(tmp_path):
+    from pytest_directmem.backends.cgroup import candidate_files
+
+    root = tmp_path / "cg2"
+    scope = root / "system.slice" / "docker-abc.scope"
+    scope.mkdir(parents=True)
+    (scope / "memory.peak").write_text("123\n")
+    (scope / "memory.current").write_text("100\n")
+    proc = fake_proc(tmp_path, f"35 24 0:30 / {root} rw,nosuid - cgroup2 cgroup2 rw\n", 42,
+                     "0::/system.slice/docker-abc.scope\n")
+    assert candidate_files("abc", 42, proc=str(proc))[0] == scope / "memory.peak"
+    assert candidate_files("abc", None, proc=str(proc))[0] == scope / "memory.peak"  # the systemd guess
+
+
+def test_cgroup_v1_in_a_cgroup_namespace_and_the_poller_keeps_the_max(tmp_path):
+    from pytest_directmem.backends import cgroup
+
+    mnt = tmp_path / "memory"
+    (mnt / "ctr").mkdir(parents=True)
+    peak = mnt / "ctr" / "memory.max_usage_in_bytes"
+    peak.write_text("10\n")
+    proc = fake_proc(tmp_path, f"40 30 0:40 /docker {mnt} rw - cgroup cgroup rw,memory\n", 7, "4:memory:/docker/ctr\n")
+    assert cgroup.candidate_files("ctr", 7, proc=str(proc))[0] == peak
+    poller = cgroup.PeakPoller("ctr", pid_of=lambda: None, stats=lambda: iter(()))
+    poller._find = lambda: [peak]
+    poller.start()
+    for value in (50, 30):
+        peak.write_text(f"{value}\n")
+        time.sleep(0.1)
+    peak.unlink()  # the container stopped: its cgroup is gone
+    time.sleep(0.1)
+    assert poller.stop() == 50 and poller.source == str(peak)
+
+
+from tests.jvm import python_workloads  # noqa: E402  (module-level functions for call())

@@ -149,6 +149,7 @@ class Run:
     hs_err: Path | None = None
     limits: dict[str, Any] = field(default_factory=dict)  # the options in force, for reports
     time_to_oom_s: float | None = None
+    notes: tuple[str, ...] = ()  # how the evidence was read, e.g. "the worker hung after the OOM"
 
     def __repr__(self) -> str:
         from .report.text import run_oneline

@@ -133,7 +133,10 @@ def _user_and_ownership(artifacts: Path) -> str:
 
     if os.geteuid() != 0:
         return f"{os.getuid()}:{os.getgid()}"
-    os.chown(artifacts, RUNTIME_UID, RUNTIME_UID)
+    try:
+        os.chown(artifacts, RUNTIME_UID, RUNTIME_UID)
+    except OSError:  # a file system without ownership (some network mounts): open it to everyone
+        os.chmod(artifacts, 0o777)
     return f"{RUNTIME_UID}:{RUNTIME_UID}"
 
 
@@ -141,9 +144,10 @@ def plan_run(workload: Workload, config: JvmConfig, artifacts: Path, *, image: s
     """Mounts, spec, env and limits of one run (writes the spec into the artifacts dir)."""
     from .images import LIBJVM
 
-    pkg = Path(fixtures_jar()).resolve().parent.parent  # the package dir; the jar exists now
+    jar_path = fixtures_jar()  # (re)built first: it lives in the package dir mounted below
+    pkg = PACKAGE_ROOT / "pytest_directmem"
     mounts = [Mount(str(pkg), f"{PKG_DIR}/{pkg.name}"), Mount(str(artifacts), ARTIFACTS, read_only=False)]
-    jar = f"{PKG_DIR}/{pkg.name}/_fixtures/{fixtures_jar().name}"
+    jar = f"{PKG_DIR}/{pkg.name}/{jar_path.relative_to(pkg).as_posix()}"
     classpath = [jar]
     for i, entry in enumerate(config.classpath):
         target = f"/directmem/cp/{i}/{entry.name or 'root'}"
@@ -177,7 +181,7 @@ def _user_import_dirs() -> list[str]:
     for p in user_sys_path():
         parts = set(Path(p).parts)
         real = os.path.realpath(p)
-        if parts & {"site-packages", "dist-packages"} or any(real.startswith(x + os.sep) for x in prefixes):
+        if real == "/" or parts & {"site-packages", "dist-packages"} or any(real.startswith(x + os.sep) for x in prefixes):
             continue
         if real not in out:
             out.append(real)

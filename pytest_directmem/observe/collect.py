@@ -57,34 +57,45 @@ def _error_text(e: dict[str, Any]) -> str:
 
 
 def classify(events: list[dict[str, Any]], output: str, exit_code: int | None, timed_out: bool,
-             has_hs_err: bool, oom_killed: bool = False) -> tuple[Outcome, OomError | None, str | None]:
-    """(outcome, oom, error) from the evidence. Pure, so it is unit-tested on recorded journals."""
+             has_hs_err: bool, oom_killed: bool = False) -> tuple[Outcome, OomError | None, str | None, list[str]]:
+    """(outcome, oom, error, notes) from the evidence. Pure: unit-tested on recorded journals.
+
+    An OutOfMemoryError outranks what happened to the host afterwards: JPype's own threads can
+    crash or hang the worker after a heap OOM, and the run is still a heap OOM.
+    """
+    notes: list[str] = []
     oom_event = first(events, "oom")
     oom = _oom_from_event(oom_event) if oom_event else None
     done = last(events, "workload_done")
     completed = done is not None and done.get("status") == "completed" and exit_code == 0
     if oom is None and not completed:  # the host may have died before journaling: read the JVM's output
         oom = parse_oom_from_output(output)
+        if oom is not None:
+            notes.append("the OutOfMemoryError was read from the JVM's output: the worker never journaled it")
     error_event = first(events, "error")
-    if timed_out:
-        return Outcome.TIMEOUT, oom, None
     if oom_killed:
-        return Outcome.OOM_KILLED, oom, None
+        return Outcome.OOM_KILLED, oom, None, notes
     if oom is not None:
+        if timed_out:
+            notes.append("the worker hung after the OutOfMemoryError and was killed at the timeout")
+        elif done is None and exit_code not in (None, 0, 3):
+            notes.append(f"the worker died after the OutOfMemoryError (exit code {exit_code})")
         outcome = _KIND_OUTCOME.get(oom.kind)
         if outcome is not None:
-            return outcome, oom, None
-        return Outcome.ERROR, oom, str(oom)
+            return outcome, oom, None, notes
+        return Outcome.ERROR, oom, str(oom), notes
+    if timed_out:
+        return Outcome.TIMEOUT, None, None, notes
     if error_event is not None and (done is None or done.get("status") == "error"):
-        return Outcome.ERROR, None, _error_text(error_event)
+        return Outcome.ERROR, None, _error_text(error_event), notes
     crashed_by_signal = exit_code is not None and exit_code < 0 and -exit_code in _CRASH_SIGNALS
     if has_hs_err or crashed_by_signal or (exit_code is not None and exit_code in (134, 139)):
-        return Outcome.CRASHED, None, None
+        return Outcome.CRASHED, None, None, notes
     if completed:
-        return Outcome.COMPLETED, None, None
+        return Outcome.COMPLETED, None, None, notes
     tail = [ln for ln in output.strip().splitlines() if ln.strip()][-1:]
     why = f"the worker exited with code {exit_code} before the workload finished"
-    return Outcome.ERROR, None, why + (f"; last output: {tail[0]}" if tail else "")
+    return Outcome.ERROR, None, why + (f"; last output: {tail[0]}" if tail else ""), notes
 
 
 def collect(artifacts: Path, proc: Any, *, workload: str, backend: str, limits: dict[str, Any]) -> Run:
@@ -95,7 +106,7 @@ def collect(artifacts: Path, proc: Any, *, workload: str, backend: str, limits: 
     stdout, stderr = _read(artifacts / "stdout.txt"), _read(artifacts / "stderr.txt")
     hs_errs = sorted(artifacts.glob("hs_err_pid*.log"))
     container = proc.container
-    outcome, oom, error = classify(events, stdout + "\n" + stderr, proc.exit_code, proc.timed_out, bool(hs_errs),
+    outcome, oom, error, notes = classify(events, stdout + "\n" + stderr, proc.exit_code, proc.timed_out, bool(hs_errs),
                                    bool(container and container.oom_killed))
     started = first(events, "jvm_started") or {}
     jvm = JvmInfo(
@@ -123,4 +134,5 @@ def collect(artifacts: Path, proc: Any, *, workload: str, backend: str, limits: 
         stdout=stdout, stderr=stderr, duration_s=round(proc.duration_s, 3), peak_rss=proc.peak_rss,
         artifacts=artifacts, command=proc.command, backend=backend, workload=workload,
         value=done.get("value"), hs_err=hs_errs[0] if hs_errs else None, limits=limits, time_to_oom_s=tto,
+        notes=tuple(notes),
     )

@@ -127,6 +127,7 @@ def parse_oom_from_output(text: str) -> OomError | None:
     lines = [line.rstrip("\r") for line in text.splitlines()]
     fallback: OomError | None = None
     bare: OomError | None = None
+    handler: OomError | None = None  # carries no message: the weakest evidence
     for i, line in enumerate(lines):
         m = _UNCAUGHT.match(line)
         if m:
@@ -135,8 +136,9 @@ def parse_oom_from_output(text: str) -> OomError | None:
                 return found
             continue
         m = _HANDLER.match(line)
-        if m:
-            return classify_oom(m.group("cls"), None, (), m.group("thread"))
+        if m and handler is None:
+            handler = classify_oom(m.group("cls"), None, (), m.group("thread"))
+            continue
         m = _VM_EXIT.match(line)
         if m and fallback is None:
             fallback = classify_oom(m.group("cls"), m.group("msg"))
@@ -144,7 +146,7 @@ def parse_oom_from_output(text: str) -> OomError | None:
         m = _BARE.match(line)
         if m and bare is None and _announced(lines, i):
             bare = classify_oom(m.group("cls"), m.group("msg"))
-    return fallback or bare
+    return fallback or bare or handler
 
 
 def _from_uncaught(lines: list[str], i: int, m: re.Match) -> OomError | None:

@@ -38,6 +38,7 @@ def run_summary(run: Run, tail: int = 40) -> str:
             out += [f"              at {f}" for f in run.oom.stack[:8]]
     if run.error:
         out.append("error:      " + run.error.replace("\n", "\n            "))
+    out += [f"note:       {n}" for n in run.notes]
     jvm = f"{run.jvm.version} (major {run.jvm.major}) at {run.jvm.java_home}" if run.jvm.version else "unknown"
     out.append(f"jvm:        {jvm}")
     backend = run.backend + (f", image {run.container.image}" if run.container else "")

@@ -54,8 +54,9 @@ def containers_of(client, pid: int) -> list:
 
 
 def test_default_direct_limit_follows_the_container_heap(directmem):
-    run = directmem.run(W.hold("1m"), backend="docker", memory="512m")
+    run = directmem.run(W.hold("1m"), backend="docker", memory="512m", cpus=1)
     run.expect("direct-oom")
+    assert "--memory 512m --memory-swap 512m --cpus 1 " in run.command
     # no -Xmx, no -XX:MaxDirectMemorySize: heap = 25% of the container, direct limit = max heap
     assert run.direct.limit == run.jvm.max_heap, run.summary()
     assert 100 * MiB <= run.direct.limit <= 140 * MiB, run.summary()
@@ -234,20 +235,26 @@ def test_ctrl_c_of_pytest_removes_the_container(tmp_path, client):
 
 @pytest.mark.slow
 def test_killed_pytest_leaves_a_watched_orphan_that_the_sweep_removes(tmp_path, client):
+    import docker.errors
+
     proc, container = start_inner_pytest(tmp_path, client)
     labels = container.labels
     assert labels[backend.LABEL_ARTIFACTS].startswith(str(tmp_path)) and labels[backend.LABEL_SESSION]
+    top = " ".join(" ".join(p) for p in container.top()["Processes"])
+    assert "timeout -s KILL 630 python3 -m pytest_directmem.worker" in top  # the in-container watchdog
     proc.kill()
     proc.communicate(timeout=30)
-    orphan = client.containers.get(container.id)  # SIGKILL: no cleanup ran, the container lives on ...
-    assert orphan.status == "running"
-    top = " ".join(" ".join(p) for p in orphan.top()["Processes"])
-    assert "timeout -s KILL 630 python3 -m pytest_directmem.worker" in top  # ... with a watchdog
-    assert backend.sweep_stale_containers(client) >= 0  # xdist: another session's sweep may be first
+    try:  # SIGKILL: no cleanup ran, the container lives on (unless another xdist worker swept it already)
+        assert client.containers.get(container.id).status == "running"
+    except docker.errors.NotFound:
+        pass
+    assert backend.sweep_stale_containers(client) >= 0
     assert containers_of(client, proc.pid) == []
 
 
 def test_sweep_spares_live_owners_and_removes_orphans(client, tmp_path):
+    import docker.errors
+
     from pytest_directmem.backends.docker import image_for, jdk_major
 
     image = image_for(jdk_major("17"), client)
@@ -263,8 +270,11 @@ def test_sweep_spares_live_owners_and_removes_orphans(client, tmp_path):
         **common, backend.LABEL_PID: str(me), backend.LABEL_PID_START: "1"})  # my pid, not my start time
     try:
         for c in (live, orphan, reused):
-            c.start()
-        assert backend.sweep_stale_containers(client) >= 2
+            try:
+                c.start()
+            except docker.errors.NotFound:  # xdist: another worker's sweep was first
+                pass
+        assert backend.sweep_stale_containers(client) >= 0
         ids = {c.id for c in client.containers.list(all=True, filters={"label": f"{backend.LABEL_SESSION}=sweep-test"})}
         assert ids == {live.id}
     finally:

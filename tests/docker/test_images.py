@@ -32,7 +32,7 @@ def docker_test(fn):
     return fn
 
 
-TEST_LABEL = {"io.directmem.test": "images"}
+TEST_LABEL = {"io.directmem.test": "images", "io.directmem.test-pid": str(os.getpid())}
 MIB = 1 << 20
 
 
@@ -51,7 +51,9 @@ def client():
             pytest.fail(f"DIRECTMEM_REQUIRE_DOCKER=1 but no Docker engine answers: {exc}")
         pytest.skip(f"no Docker engine answers: {exc}")
     for stale in c.containers.list(all=True, filters={"label": "io.directmem.test=images"}):
-        stale.remove(force=True)
+        pid = stale.labels.get("io.directmem.test-pid", "")
+        if not (pid.isdigit() and os.path.exists(f"/proc/{pid}")):  # not another xdist worker's, in flight
+            stale.remove(force=True)
     yield c
     c.close()
 

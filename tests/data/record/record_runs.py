@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
 import pytest_directmem as dm  # noqa: E402
+from pytest_directmem.observe.journal import read_journal  # noqa: E402
 from tests.jvm import python_workloads  # noqa: E402
 
 W = dm.workloads
@@ -31,9 +32,9 @@ SCENARIOS = {
     "crash": (W.static("directmem.Workloads#crash"), {}),
     "error": (W.static("java.lang.Integer#parseInt", "x"), {}),
     "timeout": (W.static("java.lang.Thread#sleep", 60_000), {"timeout": 2}),
-    "python-heap": (W.call(python_workloads.python_heap_hog), {"heap": "32m"}),
+    "python-heap": (W.call(python_workloads.python_heap_hog), {"heap": "32m", "timeout": 15}),
 }
-KEEP_LINES = 60
+KEEP_LINES = 40  # of each end: thread dumps are long, the evidence sits at both ends
 
 
 def tail(path: Path) -> str:
@@ -41,7 +42,9 @@ def tail(path: Path) -> str:
         lines = path.read_text(errors="replace").splitlines()
     except OSError:
         return ""
-    return "\n".join(lines[-KEEP_LINES:]) + ("\n" if lines else "")
+    if len(lines) > 2 * KEEP_LINES:
+        lines = lines[:KEEP_LINES] + [f"[... {len(lines) - 2 * KEEP_LINES} lines left out ...]"] + lines[-KEEP_LINES:]
+    return "\n".join(lines) + ("\n" if lines else "")
 
 
 def main() -> None:
@@ -62,7 +65,8 @@ def main() -> None:
                 shutil.copy(run.artifacts / "journal.jsonl", dest / "journal.jsonl")
                 (dest / "stdout.txt").write_text(tail(run.artifacts / "stdout.txt"))
                 (dest / "stderr.txt").write_text(tail(run.artifacts / "stderr.txt"))
-                status = {"exit_code": run.exit_code, "timed_out": run.outcome is dm.Outcome.TIMEOUT,
+                killed = [e for e in read_journal(dest / "journal.jsonl") if e["event"] == "killed"]
+                status = {"exit_code": run.exit_code, "timed_out": bool(killed),
                           "hs_err": run.hs_err is not None, "jdk": run.jvm.version, "workload": str(workload),
                           "options": {k: str(v) for k, v in options.items()},
                           "outcome_when_recorded": str(run.outcome)}

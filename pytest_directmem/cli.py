@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -44,10 +46,12 @@ def demo(jdk: str | None) -> None:
         ("churn, -XX:+DisableExplicitGC", w.churn(200, "1m"), {"max_direct": "16m", "explicit_gc": "disabled"}),
         ("heap OOM control", w.heap_hog("1m"), {}),
     ]
+    root = Path("directmem-artifacts") / "demo"
+    shutil.rmtree(root, ignore_errors=True)
     rows = []
-    for name, workload, opts in plan:
+    for i, (name, workload, opts) in enumerate(plan, 1):
         click.echo(f"running {name}: {workload} with {', '.join(f'{k}={v}' for k, v in opts.items()) or 'heap=64m'} ...", err=True)
-        rows.append((name, launch(workload, **common, **opts)))
+        rows.append((name, launch(workload, **common, **opts, artifacts_dir=root / f"{i}-{workload.slug}")))
     first = rows[0][1]
     click.echo(f"\nJDK {first.jvm.version} ({first.jvm.java_home}), -Xmx64m, -XX:MaxDirectMemorySize=16m, "
                f"-XX:+HeapDumpOnOutOfMemoryError\n")

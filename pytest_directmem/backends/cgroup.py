@@ -113,11 +113,12 @@ class PeakPoller:
         return []
 
     def _poll(self, files: list[Path]) -> None:
-        self.source = str(files[0])
-        path = str(files[0])
+        self.source = path = str(files[0])
         while True:
-            text = _read(path).strip()
-            if not text:  # the cgroup is gone: the container stopped
+            try:
+                with open(path) as fh:
+                    text = fh.read().strip()
+            except OSError:  # the cgroup is gone: the container stopped
                 return
             if text.isdigit():
                 self._keep(int(text))

@@ -77,3 +77,49 @@ def test_precedence_keyword_over_marker_over_cli(pytester):
     """)
     result = pytester.runpytest_subprocess("--directmem-backend=docker")
     result.assert_outcomes(passed=2)
+
+
+def test_failure_report_shows_the_run_and_keeps_its_artifacts(pytester):
+    pytester.makepyfile("""
+        import pytest_directmem as dm
+
+        def test_expects_completion(directmem):
+            run = directmem.run(dm.workloads.churn(40, "1m"), heap="64m", max_direct="16m", explicit_gc="disabled")
+            assert run.outcome is dm.Outcome.COMPLETED
+
+        def test_passes(directmem):
+            directmem.run(dm.workloads.churn(4, "1m"), max_direct="16m").expect("completed")
+    """)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines([
+        "*- directmem runs -*",
+        "[[]run 1[]] outcome:    DIRECT_OOM  (exit code 3, *s)",
+        "workload:   churn(40, 1m)",
+        "oom:        [[]direct[]] java.lang.OutOfMemoryError: *",
+        "*at java.nio.Bits.reserveMemory*",
+        "limits:     backend=local, jdk=system, heap=64m, max_direct=16m, explicit_gc=disabled*",
+        "gc:         0 events (explicit 0, full 0, *",
+        "heap dumps: 0",
+        "command:    cd * -m pytest_directmem.worker */spec.json",
+        "artifacts:  */run01-churn",
+    ])
+    basetemp = pytester.path / "runpytest-0"  # runpytest_subprocess's --basetemp
+    failed_dir = [ln.split("artifacts:  ", 1)[1] for ln in result.stdout.lines if ln.startswith("artifacts:  ")][0]
+    assert failed_dir == str(basetemp / "test_expects_completion0" / "directmem" / "run01-churn")
+    assert (basetemp / "test_expects_completion0" / "directmem" / "run01-churn" / "journal.jsonl").exists()
+    assert (basetemp / "test_passes0").is_dir()
+    assert not (basetemp / "test_passes0" / "directmem").exists()  # passing runs are removed: dumps are big
+
+
+def test_keep_writes_every_run_under_the_rootdir(pytester):
+    pytester.makepyfile("""
+        import pytest_directmem as dm
+
+        def test_passes(directmem):
+            directmem.run(dm.workloads.churn(4, "1m"), max_direct="16m").expect("completed")
+    """)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--directmem-keep")
+    result.assert_outcomes(passed=1)
+    kept = list((pytester.path / "directmem-artifacts").glob("*test_passes/run01-churn/journal.jsonl"))
+    assert len(kept) == 1

@@ -214,6 +214,7 @@ class DockerBackend:
 
         major = jdk_major(config.jdk)  # ConfigError before anything starts
         client = docker_client()  # BackendUnavailable with the reason
+        _sweep_once(client)
         image = image_for(major, client)
         artifacts = Path(artifacts).absolute()
         plan = plan_run(workload, config, artifacts, image=image, major=major, user=_user_and_ownership(artifacts))
@@ -319,6 +320,19 @@ def _remove(client: Any, ident: str) -> None:
         except Exception:  # noqa: BLE001 - a timeout: try again
             pass
         time.sleep(0.2 * (attempt + 1))
+
+
+_swept = False
+
+
+def _sweep_once(client: Any) -> None:
+    """At the first docker run of this process (a test session, an xdist worker): reap orphans."""
+    global _swept
+    with _lock:
+        if _swept:
+            return
+        _swept = True
+    sweep_stale_containers(client)
 
 
 def sweep_stale_containers(client: Any = None) -> int:

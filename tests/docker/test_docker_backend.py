@@ -15,6 +15,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
@@ -259,13 +260,12 @@ def test_sweep_spares_live_owners_and_removes_orphans(client, tmp_path):
 
     image = image_for(jdk_major("17"), client)
     me = os.getpid()
-    dead = subprocess.Popen(["true"])
-    dead.wait()  # a pid that no longer runs
+    dead_pid = int(Path("/proc/sys/kernel/pid_max").read_text()) + 1  # a pid no process can have (no reuse race)
     common = {backend.LABEL_SESSION: "sweep-test", backend.LABEL_HOST: socket.gethostname()}
     live = client.containers.create(image, ["sleep", "60"], network_mode="none", labels={
         **common, backend.LABEL_PID: str(me), backend.LABEL_PID_START: backend._pid_start(me)})
     orphan = client.containers.create(image, ["sleep", "60"], network_mode="none", labels={
-        **common, backend.LABEL_PID: str(dead.pid)})
+        **common, backend.LABEL_PID: str(dead_pid)})
     reused = client.containers.create(image, ["sleep", "60"], network_mode="none", labels={
         **common, backend.LABEL_PID: str(me), backend.LABEL_PID_START: "1"})  # my pid, not my start time
     try:
@@ -324,11 +324,15 @@ def test_cgroup_v1_in_a_cgroup_namespace_and_the_poller_keeps_the_max(tmp_path):
     poller._find = lambda: [peak]
     poller.start()
     for value in (50, 30):
-        peak.write_text(f"{value}\n")
-        time.sleep(0.1)
+        (mnt / "next").write_text(f"{value}\n")
+        os.replace(mnt / "next", peak)
+        deadline = time.monotonic() + 10
+        while poller.peak != 50 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    time.sleep(0.1)  # a few readings of 30
     peak.unlink()  # the container stopped: its cgroup is gone
-    time.sleep(0.1)
-    assert poller.stop() == 50 and poller.source == str(peak)
+    poller._thread.join(5)
+    assert not poller._thread.is_alive() and poller.stop() == 50 and poller.source == str(peak)
 
 
 from tests.jvm import python_workloads  # noqa: E402  (module-level functions for call())

@@ -22,11 +22,14 @@ HELP_JDK = "JDK(s) for runs: system, a major (11, 17, 21, 25) or a JAVA_HOME; a 
 HELP_KEEP = "keep every run's artifacts under ./directmem-artifacts/ (by default only failing tests keep theirs)"
 MARKER = ("directmem(**options): default options for the directmem fixture's runs in this test "
           "(any dm.launch keyword: max_direct=, heap=, explicit_gc=, gc=, jdk=, backend=, memory=, ...)")
+HELP_REPORT = ("write one self-contained HTML report of every directmem run of the session to this path "
+               "(failing tests first; failure sections link to their runs)")
 REQUIRE_DOCKER = "DIRECTMEM_REQUIRE_DOCKER"
 
 _settings_key = pytest.StashKey[dict]()
 _runs_key = pytest.StashKey[list]()
 _report_key = pytest.StashKey[pytest.TestReport]()
+_session_report_key = pytest.StashKey[Any]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -34,8 +37,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--directmem-backend", dest="directmem_backend", default=None, help=HELP_BACKEND)
     group.addoption("--directmem-jdk", dest="directmem_jdk", default=None, help=HELP_JDK)
     group.addoption("--directmem-keep", dest="directmem_keep", action="store_true", default=False, help=HELP_KEEP)
+    group.addoption("--directmem-report", dest="directmem_report", default=None, metavar="PATH", help=HELP_REPORT)
     parser.addini("directmem_backend", HELP_BACKEND, default=None)
     parser.addini("directmem_jdk", HELP_JDK, default=None)
+    parser.addini("directmem_report", HELP_REPORT, default=None)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -51,6 +56,17 @@ def pytest_configure(config: pytest.Config) -> None:
     except ConfigError as e:
         raise pytest.UsageError(str(e)) from None
     config.stash[_settings_key] = settings
+    report = config.getoption("directmem_report")
+    base = config.invocation_params.dir
+    if not report and config.getini("directmem_report"):
+        report, base = config.getini("directmem_report"), (config.inipath.parent if config.inipath else config.rootpath)
+    if report:
+        from .report.session import SessionReport
+
+        session_report = SessionReport((Path(base) / report).absolute(), config.invocation_params.args,
+                                       writer=not hasattr(config, "workerinput"))  # xdist: the controller writes
+        config.stash[_session_report_key] = session_report
+        config.pluginmanager.register(session_report, "directmem-session-report")
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -154,6 +170,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return
     item.stash[_report_key] = report
     runs = item.stash.get(_runs_key, None)
+    session_report = item.config.stash.get(_session_report_key, None)
+    links = [""] * len(runs or ())
+    if session_report is not None and runs:
+        from .report.session import attach_runs, report_link
+
+        links = [f"\nreport:     {report_link(session_report.path, rec['anchor'])}"
+                 for rec in attach_runs(report, item.nodeid, runs)]
     if report.failed and runs:
-        text = "\n\n".join(f"[run {i}] " + r.summary() for i, r in enumerate(runs, 1))
+        text = "\n\n".join(f"[run {i}] " + r.summary() + link for i, (r, link) in enumerate(zip(runs, links), 1))
         report.sections.append(("directmem runs", text))
+

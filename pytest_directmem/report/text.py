@@ -66,3 +66,21 @@ def run_summary(run: Run, tail: int = 40) -> str:
         out.append(f"--- last {len(lines)} lines of {name} ---" if lines else f"--- {name}: empty ---")
         out += lines
     return "\n".join(out)
+
+
+def records_table(records: list[dict]) -> str:
+    """Runs side by side (one row each) from run records (report.model.run_record), for `directmem compare`."""
+    head = ("variant", "outcome", "OOM / error", "heap dumps", "System.gc() GCs", "full GCs", "direct peak/limit",
+            "to OOM", "time", "expected")
+    body = []
+    for r in records:
+        msg = r["oom"]["text"] if r.get("oom") else (r["error"].splitlines()[0] if r.get("error") else "-")
+        exp = r.get("expected")
+        body.append((r["name"], r["outcome_name"], msg, str(len(r["heap_dumps"])), str(r["gc"]["explicit_count"]),
+                     str(r["gc"]["full_count"]),
+                     f"{human_size(r['direct']['peak_used'])}/{human_size(r['direct']['limit'])}",
+                     "-" if r.get("time_to_oom_s") is None else f"{r['time_to_oom_s']:.2f}s", f"{r['duration_s']:.2f}s",
+                     "-" if not exp else ("ok: " if r.get("matched") else "NOT MET: ") + " or ".join(exp)))
+    widths = [max(len(row[i]) for row in [head, *body]) for i in range(len(head))]
+    line = lambda row: "  ".join(c.ljust(widths[i]) for i, c in enumerate(row)).rstrip()  # noqa: E731
+    return "\n".join([line(head), line(tuple("-" * x for x in widths)), *map(line, body)])

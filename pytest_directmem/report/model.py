@@ -1,0 +1,173 @@
+"""A Run as plain JSON-able data: what the HTML pages draw and what ``directmem run --json`` prints.
+
+A record survives pytest-xdist (it travels on the test report to the controller) and outlives the
+artifacts directory (passing tests delete theirs), so it carries everything a page shows.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..observe.journal import first, read_journal
+
+if TYPE_CHECKING:
+    from ..result import Run
+
+MAX_POINTS = 1500  # samples kept per run for the timeline (peaks survive the thinning)
+FIXTURES_JAR = "directmem-fixtures.jar"
+_GENERATED = re.compile(  # JVM args the harness adds itself (config.to_jvm_args, CDS of the backends)
+    r"^(-Xlog:cds|-XX:SharedArchiveFile=|-Xshare:|-XX:[+-]HeapDumpOnOutOfMemoryError$|-XX:HeapDumpPath=|"
+    r"-XX:ErrorFile=|-Xlog:gc\*:file=|--add-exports=java\.base/jdk\.internal\.misc=|--enable-native-access=|"
+    r"-XX:[+-](DisableExplicitGC|ExplicitGCInvokesConcurrent)$|-XX:\+ErrorFileToStderr$)")
+_BUILTIN_ARGS = {  # built-in workload -> CLI option per Java argument (see cli_options.WORKLOADS)
+    "churn": ("--count", "--size", "--keep-every"),
+    "hold": ("--size", "--count"),
+    "heap_hog": ("--chunk",),
+    "unsafe_alloc": ("--size", "--count"),
+    "socket_write": ("--threads", "--payload", "--writes", "--hold"),
+    "storm": ("--threads", "--size", "--duration"),
+}
+
+
+def anchor_for(*parts: object) -> str:
+    """An HTML id made of the parts ("tests/test_x.py::test_y[jdk17]", 1 -> "tests-test_x.py-test_y-jdk17--run1")."""
+    text = "--".join(re.sub(r"[^\w.-]+", "-", str(p)).strip("-") for p in parts)
+    return "run-" + text[-150:]
+
+
+def _thin(samples: list[list[int | None]]) -> list[list[int | None]]:
+    """At most ~MAX_POINTS samples: per bucket, keep the lowest and the highest `used` (in time order)."""
+    if len(samples) <= MAX_POINTS:
+        return samples
+    step = len(samples) / (MAX_POINTS / 2)
+    out: list[list[int | None]] = []
+    i = 0.0
+    while int(i) < len(samples):
+        bucket = samples[int(i):max(int(i + step), int(i) + 1)]
+        lo = min(bucket, key=lambda s: s[1] or 0)
+        hi = max(bucket, key=lambda s: s[1] or 0)
+        out += sorted({id(lo): lo, id(hi): hi}.values(), key=lambda s: s[0] or 0)
+        i += step
+    if out[-1] is not samples[-1]:
+        out.append(samples[-1])
+    return out
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
+
+
+def cli_command(run: Run, spec: dict[str, Any] | None) -> str | None:
+    """The ``directmem run ...`` line that repeats a run of a built-in workload (None for other workloads)."""
+    w = (spec or {}).get("workload") or {}
+    if w.get("kind") != "builtin" or w.get("name") not in _BUILTIN_ARGS:
+        return None
+    argv = ["directmem", "run", w["name"].replace("_", "-")]
+    for opt, value in zip(_BUILTIN_ARGS[w["name"]], w.get("args") or ()):
+        optional_zero = opt in ("--keep-every", "--hold") or (opt == "--count" and w["name"] == "hold")
+        if optional_zero and str(value) == "0":
+            continue  # the default
+        if opt == "--duration":
+            value = f"{value}ms"
+        argv += [opt, _bytes_text(opt, str(value))]
+    lim = run.limits or {}
+    for key, opt in (("jdk", "--jdk"), ("backend", "--backend"), ("heap", "--heap"), ("max_direct", "--max-direct"),
+                     ("gc", "--gc"), ("memory", "--memory"), ("cpus", "--cpus")):
+        value = lim.get(key)
+        if value not in (None, "-", "default") and not (key == "jdk" and value == "system") and \
+                not (key == "backend" and value == "local"):
+            argv += [opt, str(value)]
+    if lim.get("explicit_gc") == "disabled":
+        argv.append("--disable-explicit-gc")
+    elif lim.get("explicit_gc") == "concurrent":
+        argv.append("--concurrent-explicit-gc")
+    jvm_args = list(spec.get("jvm_args") or ()) if spec else []
+    if not any(a == "-XX:+HeapDumpOnOutOfMemoryError" for a in jvm_args):
+        argv.append("--no-heap-dump")
+    skip = {"-Xmx": lim.get("heap") not in (None, "-"), "-XX:MaxDirectMemorySize=": lim.get("max_direct") not in (None, "-"),
+            "-XX:+Use": lim.get("gc") not in (None, "default"),
+            "-XX:+UnlockExperimentalVMOptions": lim.get("gc") in ("Epsilon", "Z")}
+    for a in jvm_args:
+        if _GENERATED.match(a) or any(a.startswith(p) and on for p, on in skip.items()):
+            continue
+        argv += ["--property", a[2:]] if a.startswith("-D") else [f"--flag={a}"]
+    for entry in (spec or {}).get("classpath") or ():
+        if not str(entry).endswith(FIXTURES_JAR) and run.backend == "local":
+            argv += ["--classpath", str(entry)]
+    if lim.get("timeout") not in (None, 60.0, 60):
+        argv += ["--timeout", f"{float(lim['timeout']):g}"]
+    return shlex.join(argv)
+
+
+def _bytes_text(opt: str, value: str) -> str:
+    from ..config import format_size
+
+    if opt in ("--size", "--chunk", "--payload", "--hold") and value.isdigit():
+        return format_size(int(value))
+    return value
+
+
+def _read_spec(artifacts: Path | None) -> dict[str, Any] | None:
+    import json
+
+    if artifacts is None:
+        return None
+    try:
+        return json.loads((artifacts / "spec.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def run_record(run: Run, *, name: str | None = None, anchor: str | None = None, timeline: bool = True,
+               **extra: Any) -> dict[str, Any]:
+    """Everything a report shows about `run`, as JSON-able data. `timeline=False` drops samples and GC events."""
+    events = read_journal(run.artifacts / "journal.jsonl") if run.artifacts else []
+    oom_event, start, started = first(events, "oom"), first(events, "workload_start"), first(events, "jvm_started")
+    uptimes = [e["uptime_ms"] for e in events if isinstance(e.get("uptime_ms"), (int, float))]
+    samples = [[s.uptime_ms, s.used, s.capacity, s.heap_used] for s in run.direct.samples]
+    oom_at = oom_event.get("uptime_ms") if oom_event else None
+    oom_approx = False
+    if run.oom is not None and oom_at is None and (samples or uptimes):
+        oom_at, oom_approx = max([s[0] for s in samples] + uptimes), True  # the worker never journaled it
+    input_args = run.jvm.input_args or tuple((started or {}).get("input_args") or ())
+    spec = _read_spec(run.artifacts)
+    dump_flag = any(a == "-XX:+HeapDumpOnOutOfMemoryError" for a in (input_args or (spec or {}).get("jvm_args") or ()))
+    rec: dict[str, Any] = {
+        "name": name or run.workload, "anchor": anchor or anchor_for(name or run.workload),
+        "workload": run.workload, "outcome": run.outcome.value, "outcome_name": run.outcome.name,
+        "exit_code": run.exit_code, "duration_s": run.duration_s, "backend": run.backend, "limits": dict(run.limits),
+        "oom": None if run.oom is None else {
+            "kind": run.oom.kind, "class_name": run.oom.class_name, "message": run.oom.message,
+            "text": str(run.oom), "requested": run.oom.requested, "allocated": run.oom.allocated,
+            "limit": run.oom.limit, "stack": list(run.oom.stack), "thread": run.oom.thread,
+            "uptime_s": None if oom_at is None else oom_at / 1000.0, "uptime_approx": oom_approx},
+        "error": run.error, "notes": list(run.notes), "value": run.value,
+        "heap_dumps": [{"path": str(p), "size": _size(p)} for p in run.heap_dumps],
+        "heap_dump_on_oom": dump_flag, "hs_err": str(run.hs_err) if run.hs_err else None,
+        "gc": {"collector": run.gc.collector, "count": len(run.gc.events), "explicit_count": run.gc.explicit_count,
+               "full_count": run.gc.full_count, "total_pause_ms": run.gc.total_pause_ms, "by_cause": run.gc.by_cause()},
+        "direct": {"limit": run.direct.limit, "peak_used": run.direct.peak_used, "sample_count": len(samples)},
+        "jvm": {"version": run.jvm.version, "major": run.jvm.major, "max_heap": run.jvm.max_heap,
+                "vendor": run.jvm.vendor, "java_home": run.jvm.java_home},
+        "container": None if run.container is None else {
+            "oom_killed": run.container.oom_killed, "memory_limit": run.container.memory_limit,
+            "image": run.container.image, "id": run.container.id, "exit_code": run.container.exit_code},
+        "peak_rss": run.peak_rss, "time_to_oom_s": run.time_to_oom_s,
+        "workload_start_s": start["uptime_ms"] / 1000.0 if start and "uptime_ms" in start else None,
+        "end_s": max(uptimes) / 1000.0 if uptimes else None,
+        "artifacts": str(run.artifacts) if run.artifacts else None,
+        "command": run.command, "cli_command": cli_command(run, spec),
+        "stdout_tail": run.stdout.rstrip("\n").splitlines()[-40:], "stderr_tail": run.stderr.rstrip("\n").splitlines()[-40:],
+    }
+    if timeline:
+        rec["direct"]["samples"] = _thin(samples)
+        rec["gc"]["events"] = [[e.uptime_s, e.cause, e.kind, e.pause_ms, e.name] for e in run.gc.events]
+    rec.update(extra)
+    return rec
+

@@ -1,0 +1,72 @@
+"""`directmem compare` for real: runs side by side, per-variant expectations, an HTML comparison."""
+
+import json
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from pytest_directmem.cli import compare, main
+from pytest_directmem.cli_options import parse_variant
+
+BASE = ["compare", "churn", "--count", "50", "--size", "1m", "--heap", "64m", "--max-direct", "16m"]
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_compare_explicit_gc_variants_side_by_side(tmp_path):
+    report = tmp_path / "compare.html"
+    r = invoke(*BASE, "--variant", "name=explicit GC;explicit-gc=enabled;expect=completed",
+               "--variant", "explicit-gc=disabled;expect=completed",
+               "--report", str(report), "--artifacts-dir", str(tmp_path / "runs"))
+    assert r.exit_code == 1, r.output  # the second expectation is wrong on purpose
+    lines = r.stdout.splitlines()
+    row1 = next(ln for ln in lines if ln.startswith("explicit GC "))
+    row2 = next(ln for ln in lines if ln.startswith("explicit-gc=disabled;expect=completed"))
+    assert "COMPLETED" in row1 and "ok: completed" in row1
+    assert "DIRECT_OOM" in row2 and "NOT MET: completed" in row2
+    assert "explicit-gc=disabled;expect=completed: expected completed, got direct-oom" in r.stderr
+    assert "[1/2] explicit GC: churn(50, 1m)" in r.stderr and "[2/2]" in r.stderr
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["1-churn", "2-churn"]
+    page = report.read_text()
+    assert page.count("<svg") == 1 and page.count('id="dm-direct-used-') == 2
+    assert "expected completed: NOT met" in page
+
+
+def test_compare_json_lists_every_run(tmp_path):
+    r = invoke(*BASE, "--variant", "explicit-gc=concurrent;gc=Parallel;expect=completed,direct-oom",
+               "--variant", "name=leak;count=5;keep-every=1", "--json", "-q")
+    assert r.exit_code == 0, r.output
+    runs = json.loads(r.stdout)
+    assert [x["name"] for x in runs] == ["explicit-gc=concurrent;gc=Parallel;expect=completed,direct-oom", "leak"]
+    assert runs[0]["limits"]["gc"] == "Parallel" and runs[0]["limits"]["explicit_gc"] == "concurrent"
+    assert runs[0]["matched"] is True
+    assert runs[1]["workload"] == "churn(5, 1m, keep_every=1)" and runs[1]["outcome"] == "completed"
+    assert r.stderr == ""
+
+
+def test_variant_syntax():
+    base = {"max_direct": "16m", "flags": ("-Xss1m",), "properties": (), "explicit_gc": None,
+            "explicit_gc_switch": "disabled"}
+    name, p = parse_variant("name=A;explicit-gc=enabled;heap-dump=off;flag=-Xss2m;property=a=b=c;count=7", compare, base)
+    assert name == "A"
+    assert p["explicit_gc"] == "enabled" and p["explicit_gc_switch"] is None  # a variant's choice wins
+    assert p["heap_dump"] is False and p["flags"] == ["-Xss1m", "-Xss2m"] and p["properties"] == ["a=b=c"]
+    assert p["count"] == 7 and p["max_direct"] == "16m"
+    assert parse_variant("gc=Z;expect=completed", compare, base) == ("gc=Z;expect=completed", {
+        **base, "flags": ["-Xss1m"], "properties": [], "gc": "Z", "expect": "completed"})
+    for bad, message in (("explicit-gc=maybe", "explicit-gc='maybe'"), ("colour=red", "unknown key 'colour'"),
+                         ("gc", "is not key=value"), ("count=many", "count='many'"), ("heap-dump=perhaps", "on or off")):
+        with pytest.raises(click.BadParameter, match=message):
+            parse_variant(bad, compare, base)
+
+
+def test_bad_variant_is_a_usage_error_before_any_run(tmp_path):
+    r = invoke(*BASE, "--variant", "explicit-gc=enabled", "--variant", "max-direct=lots",
+               "--artifacts-dir", str(tmp_path / "runs"))
+    assert r.exit_code == 2 and "invalid max_direct='lots'" in r.output
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+    r = invoke(*BASE)
+    assert r.exit_code == 2 and "--variant" in r.output

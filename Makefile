@@ -6,7 +6,7 @@ JAR := pytest_directmem/_fixtures/directmem-fixtures.jar
 JAVA_SRC := $(shell find java-fixtures/src -name '*.java')
 PYTEST_ARGS ?=
 
-.PHONY: help demo test setup fixtures bench clean
+.PHONY: help demo test setup fixtures image bench clean
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -32,8 +32,12 @@ $(JAR): $(JAVA_SRC)
 	javac --release 11 -Xlint:-options -nowarn -d build/fixtures $(JAVA_SRC)
 	jar cf $@ -C build/fixtures .
 
-bench: setup ## overhead of one local run against bare java (prints ratios)
+image: setup ## build the docker backend's runtime images ahead of time (JDK 17 and 21)
+	$(VENV)/bin/directmem image build --jdk 17 --jdk 21
+
+bench: setup ## overhead of one run against bare java, local and docker (prints ratios)
 	$(PY) bench/local_overhead.py
+	$(PY) bench/docker_overhead.py
 
 clean: ## remove the venv, build output and the jar
 	rm -rf $(VENV) build $(JAR)

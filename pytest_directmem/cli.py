@@ -18,6 +18,7 @@ import click
 from . import workloads as w
 from .cli_options import EXPECT_HELP, build_workload, launch_kwargs, launch_options, parse_expect, parse_variant, \
     workload_options
+from .cli_image import image
 from .config import human_size
 from .errors import DirectmemError
 from .progress import Progress
@@ -360,6 +361,7 @@ def _add_incident_commands() -> None:
 
 
 _add_incident_commands()
+main.add_command(image)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

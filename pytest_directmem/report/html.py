@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
+from ..config import human_size
 from .model import anchor_for, run_record
 from .timeline import timeline_svg
 
@@ -48,15 +49,6 @@ a{color:#0b57d0}.muted{color:#777}
 
 def esc(value: object) -> str:
     return html.escape("" if value is None else str(value))
-
-
-def mib(n: int | None) -> str:
-    if n is None:
-        return "-"
-    for unit, div in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if abs(n) >= div:
-            return f"{n / div:.1f} {unit}"
-    return f"{n} B"
 
 
 def badge(outcome: str, name: str | None = None) -> str:
@@ -94,7 +86,7 @@ def dumps_cell(rec: dict[str, Any]) -> str:
     dumps = rec.get("heap_dumps") or []
     if dumps:
         return f'<span class="dump-yes">{len(dumps)}</span> ' + ", ".join(
-            f"{esc(os.path.basename(d['path']))} ({mib(d['size'])})" for d in dumps)
+            f"{esc(os.path.basename(d['path']))} ({human_size(d['size'])})" for d in dumps)
     flag = "HeapDumpOnOutOfMemoryError on" if rec.get("heap_dump_on_oom") else "HeapDumpOnOutOfMemoryError off"
     return f'<span class="dump-no">none</span> <span class="muted">({flag})</span>'
 
@@ -123,22 +115,22 @@ def facts_table(rec: dict[str, Any]) -> str:
     if rec.get("error"):
         rows.append(("error", f"<pre>{esc(rec['error'])}</pre>"))
     rows.append(("heap dumps", dumps_cell(rec)))
-    rows.append(("direct pool", f"peak {mib(d.get('peak_used'))} of limit {mib(d.get('limit'))} "
+    rows.append(("direct pool", f"peak {human_size(d.get('peak_used'))} of limit {human_size(d.get('limit'))} "
                  f"<span class=\"muted\">({d.get('sample_count', 0)} samples)</span>"))
     causes = ", ".join(f"{esc(k)} ×{v}" for k, v in (gc.get("by_cause") or {}).items()) or "none"
     rows.append(("GC", f"{gc['count']} events: <b>System.gc() ×{gc['explicit_count']}</b>, full ×{gc['full_count']}, "
                  f"pauses {gc['total_pause_ms']:.1f} ms<br><span class=\"muted\">causes: {causes}</span>"))
     rows.append(("JVM", f"{esc(jvm.get('version') or '?')} (major {esc(jvm.get('major'))}, {esc(jvm.get('vendor') or '')}) "
-                 f"at {esc(jvm.get('java_home'))}; max heap {mib(jvm.get('max_heap'))}"))
+                 f"at {esc(jvm.get('java_home'))}; max heap {human_size(jvm.get('max_heap'))}"))
     shown = ", ".join(f"{esc(k)}={esc(v)}" for k, v in lim.items() if v not in (None, "-", "default"))
     rows.append(("options", shown or "-"))
     c = rec.get("container")
     backend = esc(rec.get("backend"))
     if c:
-        backend += (f"; image {esc(c.get('image'))}; container memory {mib(c.get('memory_limit'))}"
+        backend += (f"; image {esc(c.get('image'))}; container memory {human_size(c.get('memory_limit'))}"
                     f"{' — <b>OOM-killed by the kernel</b>' if c.get('oom_killed') else ''}")
     rows.append(("backend", backend))
-    rows.append(("peak RSS", mib(rec.get("peak_rss"))))
+    rows.append(("peak RSS", human_size(rec.get("peak_rss"))))
     rows += [("note", esc(n)) for n in rec.get("notes") or ()]
     if rec.get("hs_err"):
         rows.append(("hs_err", esc(rec["hs_err"])))
@@ -186,7 +178,7 @@ def runs_table(records: Sequence[dict[str, Any]], *, link: bool = True) -> str:
         tto = f"{r['time_to_oom_s']:.2f}s" if r.get("time_to_oom_s") is not None else "-"
         rows.append((name, esc(r.get("options_text") or ""), badge(r["outcome"], r["outcome_name"]) + expectation_badge(r),
                      f'<span class="oom">{esc(oom_line(r))}</span>', dumps_cell(r), str(r["gc"]["explicit_count"]),
-                     str(r["gc"]["full_count"]), f"{mib(r['direct']['peak_used'])} / {mib(r['direct']['limit'])}",
+                     str(r["gc"]["full_count"]), f"{human_size(r['direct']['peak_used'])} / {human_size(r['direct']['limit'])}",
                      tto, f"{r.get('duration_s') or 0:.2f}s"))
     num = {5, 6, 8, 9}
     return ('<table class="runs"><tr>' + "".join(f"<th>{h}</th>" for h in head) + "</tr>"

@@ -14,19 +14,20 @@ import importlib
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the worker imports this package and typing costs ~3 ms
 
 __all__ = [
-    "launch", "workloads", "Run", "Outcome", "OomError", "GcEvent", "GcSummary", "DirectSummary", "JvmInfo",
-    "ContainerInfo", "Sample", "JvmConfig", "ConfigError", "BackendUnavailable", "DirectmemError",
+    "launch", "workloads", "incidents", "Run", "Outcome", "OomError", "GcEvent", "GcSummary", "DirectSummary", "JvmInfo",
+    "ContainerInfo", "Sample", "JvmConfig", "ConfigError", "BackendUnavailable", "DirectmemError", "maven", "netty",
 ]
 
 _WHERE = {
-    "launch": "harness", "workloads": None, "JvmConfig": "config",
+    "launch": "harness", "workloads": None, "incidents": None, "JvmConfig": "config", "maven": "mvn", "netty": None,
     "ConfigError": "errors", "BackendUnavailable": "errors", "DirectmemError": "errors",
     **{n: "result" for n in ("Run", "Outcome", "OomError", "GcEvent", "GcSummary", "DirectSummary", "JvmInfo",
                              "ContainerInfo", "Sample")},
 }
 
 if TYPE_CHECKING:
-    from . import workloads
+    from . import incidents, netty, workloads
+    from .mvn import maven
     from .config import JvmConfig
     from .errors import BackendUnavailable, ConfigError, DirectmemError
     from .harness import launch

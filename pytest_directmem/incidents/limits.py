@@ -1,0 +1,45 @@
+"""The edges of -XX:MaxDirectMemorySize, after the @run lines of OpenJDK's LimitDirectMemory test."""
+
+from __future__ import annotations
+
+from .. import workloads as w
+from .model import Incident, Variant
+
+EDGE_FACTS = ("oom.message", "direct.limit")
+
+
+def _edge(name: str, fill: str, incr: str, options: dict, shows: str, extra: tuple[str, ...] = ()) -> Variant:
+    return Variant(name, w.static("directmem.Incidents#limitEdges", fill, incr), options, EDGE_FACTS + extra, shows=shows)
+
+
+LIMIT_EDGES = Incident(
+    id="limit-edges",
+    title="The edges of -XX:MaxDirectMemorySize: tiny, zero, above the heap, equal to the heap",
+    sources=("openjdk test/jdk/java/nio/Buffer/LimitDirectMemory.java",),
+    cause="the limit is exact to the byte and counts buffer capacities; 0 forbids direct buffers; "
+          "without the flag it is Runtime.maxMemory(); the sun.nio.MaxDirectMemorySize property cannot set it",
+    vary="the @run lines of that test: fill the limit with buffers of a size, then allocate one more",
+    story="What exactly is the limit? The OpenJDK test pins it down; each variant is one of its @run lines "
+          "(fill, then one more buffer), run through the harness on every JDK.",
+    variants=(
+        _edge("max-10-bytes", "10", "1", {"max_direct": 10},
+              "-XX:MaxDirectMemorySize=10: ten 1-byte buffers fit, the eleventh throws"),
+        _edge("max-1k", "1k", "100", {"max_direct": "1k"},
+              "-XX:MaxDirectMemorySize=1k: ten 100-byte buffers fit, the eleventh throws"),
+        _edge("max-10m", "10m", "10m", {"max_direct": "10m"},
+              "-XX:MaxDirectMemorySize=10m: one 10 MiB buffer fits, a second throws"),
+        _edge("max-65m-above-heap", "64m", "65m", {"heap": "64m", "max_direct": "65m"},
+              "-Xmx64m -XX:MaxDirectMemorySize=65M: one 65 MiB buffer, more than the heap, fits"),
+        _edge("default-equals-heap", "0", "DEFAULT", {"heap": "64m"},
+              "-Xmx64m, no limit: one buffer of exactly Runtime.maxMemory() fits", ("direct.limit_is_heap",)),
+        _edge("default-plus-1", "0", "DEFAULT+1", {"heap": "64m"},
+              "-Xmx64m, no limit: one byte more than Runtime.maxMemory() throws", ("direct.limit_is_heap",)),
+        _edge("zero", "0", "1", {"max_direct": 0},
+              "-XX:MaxDirectMemorySize=0: not even a 1-byte buffer"),
+        _edge("property-ignored", "DEFAULT-1", "DEFAULT/2", {"heap": "64m", "properties": {"sun.nio.MaxDirectMemorySize": "1K"}},
+              "-Dsun.nio.MaxDirectMemorySize=1K -Xmx64m: the property is ignored, the heap-sized default applies",
+              ("direct.limit_is_heap",)),
+    ),
+)
+
+INCIDENTS = [LIMIT_EDGES]

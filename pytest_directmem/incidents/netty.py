@@ -1,0 +1,108 @@
+"""Netty: the 4.2 adaptive allocator against 4.1's pooled one, and Netty's own direct-memory limit.
+
+Every variant names the Netty release it runs (resolved from Maven Central once, then offline:
+pytest_directmem.mvn) and runs a scenario of pytest_directmem.netty, whose loops run in Java.
+Expectations are measured per JDK major like every incident's; the Netty version is in the
+variant's name, so a Netty upgrade is a new variant measured next to the old one.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .. import netty
+from .model import Incident, Variant
+
+V41, V420, V427, V42 = "4.1.140.Final", "4.2.0.Final", "4.2.7.Final", "4.2.20.Final"
+VERSIONS = (V41, V420, V427, V42)
+
+with netty.deferred_build():  # the scenario jar is built when a variant runs, not at import
+    # 4 connections stream 4 x 8000 x 8 KiB (250 MiB) through a 32 MiB limit; the server keeps one
+    # read buffer in 64 (a slow leak, or a small cache of messages) and releases the rest
+    STREAM = netty.loopback(4, "8k", 8000, keep_every=64)
+    STREAM_ADAPTIVE = netty.loopback(4, "8k", 8000, keep_every=64, allocator="adaptive")
+    LEAK = netty.loopback(4, "8k", 8000)  # the server keeps every read buffer: a handler that never releases
+    # the same pattern without sockets, deterministic: 100000 x 8 KiB, one kept in 64 (~12 MiB)
+    CHURN = netty.alloc("8k", 100_000, keep_every=64)
+    HOLD = netty.alloc("1m", allocator="pooled")  # hold 1 MiB buffers until an OOM (or the 256 MiB cap)
+    HOLD_DEFAULT = netty.alloc("1m")  # the same from ByteBufAllocator.DEFAULT
+
+
+def _opts(version: str, *, max_direct: str, **netty_options: Any) -> Callable[[], dict[str, Any]]:
+    """Evaluated when the variant runs: resolves the Netty jars (cached) and builds the scenarios."""
+    def options() -> dict[str, Any]:
+        netty.scenario_jar()
+        return {**netty.options(version, **netty_options), "max_direct": max_direct, "heap": "128m"}
+
+    return options
+
+
+ADAPTIVE_FACTS = ("oom.kind", "oom.requested", "note.netty_allocator")
+
+NETTY_ADAPTIVE = Incident(
+    id="netty-adaptive",
+    title="Netty 4.2's adaptive allocator: a few retained buffers pin whole chunks",
+    sources=("netty/netty issue 15767", "netty/netty issue 15850", "netty/netty issue 14598",
+             "PaperMC/Velocity PR 1570", "Netty 4.2 migration guide (io.netty.allocator.type=pooled)"),
+    cause="4.2 made AdaptiveByteBufAllocator the default; in 4.2.0 it carves buffers out of large "
+          "chunks and frees a chunk only when every buffer in it is released, so keeping one buffer "
+          "in 64 pins nearly all the memory that passed through; later 4.2 releases reuse the space",
+    vary="the Netty version (4.1.140, 4.2.0, 4.2.20), the allocator, -Dio.netty.allocator.type=pooled",
+    story="A server that keeps a few received messages (a cache, a slow leak) runs for years on 4.1. "
+          "After the upgrade to 4.2.0 it dies with Direct buffer memory under the same limit: the "
+          "adaptive allocator pins ~10x the retained bytes. The documented mitigation restores the "
+          "pooled allocator; a later 4.2 fixes it.",
+    variants=(
+        Variant("4.1-pooled-stream", STREAM, _opts(V41, max_direct="32m"), ADAPTIVE_FACTS,
+                shows="Netty 4.1 (pooled by default): 250 MiB streamed, 1 read buffer in 64 kept, completes in 32 MiB"),
+        Variant("4.1-adaptive-stream", STREAM_ADAPTIVE, _opts(V41, max_direct="32m"), ADAPTIVE_FACTS,
+                shows="Netty 4.1.140 with its backported AdaptiveByteBufAllocator chosen explicitly: completes"),
+        Variant("4.2.0-adaptive-stream", STREAM, _opts(V420, max_direct="32m"), ADAPTIVE_FACTS,
+                shows="Netty 4.2.0 (adaptive by default): the same stream dies on the server's event loop"),
+        Variant("4.2.0-pooled-stream", STREAM, _opts(V420, max_direct="32m", allocator_type="pooled"), ADAPTIVE_FACTS,
+                shows="Netty 4.2.0 with -Dio.netty.allocator.type=pooled: the mitigation completes"),
+        Variant("4.2.20-adaptive-stream", STREAM, _opts(V42, max_direct="32m"), ADAPTIVE_FACTS,
+                shows="Netty 4.2.20 (adaptive): fixed, completes with less memory than pooled"),
+        Variant("4.1-pooled-churn", CHURN, _opts(V41, max_direct="32m"), (*ADAPTIVE_FACTS, "note.netty_kept_bytes"),
+                shows="no sockets: 100000 x 8 KiB, one in 64 kept, completes on 4.1"),
+        Variant("4.2.0-adaptive-churn", CHURN, _opts(V420, max_direct="32m"), (*ADAPTIVE_FACTS, "note.netty_kept_bytes"),
+                shows="the same on 4.2.0: a direct OOM with only ~2 MiB kept"),
+    ),
+)
+
+LIMIT_FACTS = ("oom.kind", "oom.limit", "note.netty_max_direct", "note.netty_no_cleaner", "note.netty_used_counter")
+
+NETTY_OWN_LIMIT = Incident(
+    id="netty-own-limit",
+    title="Netty's own limit (io.netty.maxDirectMemory) and OutOfDirectMemoryError",
+    sources=("reactor/reactor-netty issue 2061", "spring-cloud/spring-cloud-gateway issue 2090",
+             "netty/netty issue 8081"),
+    cause="Netty counts the buffers it allocates without a Cleaner against io.netty.maxDirectMemory "
+          "(default: the JDK's limit) and throws io.netty.util.internal.OutOfDirectMemoryError. On "
+          "Java 9+ it builds such buffers only with --add-opens java.base/java.nio and "
+          "-Dio.netty.tryReflectionSetAccessible=true; without them 4.1 and early 4.2 count nothing "
+          "and only the JDK's limit applies, while later 4.2 releases count every buffer. On JDK 25 "
+          "Netty 4.2 turns Unsafe off: 4.2.7 then enforces no limit at all",
+    vary="the Netty version, the add-opens, io.netty.maxDirectMemory, the JDK",
+    story="reactor-netty users set io.netty.maxDirectMemory to cap Netty below -XX:MaxDirectMemorySize. "
+          "Whether the cap holds, which error reports it and whether anything is enforced at all "
+          "depends on flags nobody remembers setting, on the Netty release and on the JDK.",
+    variants=(
+        Variant("4.1-limit-opens", HOLD, _opts(V41, max_direct="64m", netty_max_direct="32m"), LIMIT_FACTS,
+                shows="Netty 4.1, io.netty.maxDirectMemory=32m, add-opens: OutOfDirectMemoryError at 32 MiB"),
+        Variant("4.1-limit-leak-stream", LEAK, _opts(V41, max_direct="64m", netty_max_direct="32m"), LIMIT_FACTS,
+                shows="a Netty server over loopback that never releases what it reads: the error comes on its event loop"),
+        Variant("4.1-limit-no-opens", HOLD, _opts(V41, max_direct="64m", netty_max_direct="32m", opens=False), LIMIT_FACTS,
+                shows="the same without the add-opens: Netty's limit is ignored, the JDK's 64 MiB applies"),
+        Variant("4.2.0-limit-no-opens", HOLD, _opts(V420, max_direct="64m", netty_max_direct="32m", opens=False),
+                LIMIT_FACTS, shows="Netty 4.2.0 without the add-opens: still the JDK's limit"),
+        Variant("4.2.20-limit-no-opens", HOLD, _opts(V42, max_direct="64m", netty_max_direct="32m", opens=False),
+                LIMIT_FACTS, shows="Netty 4.2.20 without the add-opens: Netty counts cleaner buffers too: its 32 MiB holds"),
+        Variant("4.2.7-default", HOLD_DEFAULT, _opts(V427, max_direct="32m"), (*LIMIT_FACTS, "value.capped"),
+                shows="Netty 4.2.7, no Netty settings, -XX:MaxDirectMemorySize=32m: on JDK 25 no limit at all"),
+        Variant("4.2.20-default", HOLD_DEFAULT, _opts(V42, max_direct="32m"), (*LIMIT_FACTS, "value.capped"),
+                shows="Netty 4.2.20, the same: on JDK 25 Netty's own counter enforces the 32 MiB"),
+    ),
+)
+
+INCIDENTS = [NETTY_ADAPTIVE, NETTY_OWN_LIMIT]

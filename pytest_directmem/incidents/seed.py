@@ -1,0 +1,59 @@
+"""The seed document's two stories: a direct OOM leaves no heap dump; the frame that throws is a victim."""
+
+from __future__ import annotations
+
+from .. import workloads as w
+from .model import Incident, Variant
+
+LIMITS = {"heap": "64m", "max_direct": "16m"}
+DIRECT_FACTS = ("oom.kind", "oom.message", "oom.top_frame", "heap_dumps", "hs_err", "direct.limit")
+CRASH_ON_OOM = "-XX:+CrashOnOutOfMemoryError"
+
+SEED_NO_DUMP = Incident(
+    id="seed-no-dump",
+    title="Direct buffer memory OOM without a heap dump",
+    sources=('seed document (Chinese, "why Direct buffer memory OOM has no dump")',),
+    cause="java.nio.Bits.reserveMemory throws the OutOfMemoryError from Java code, so the JVM's own "
+          "OOM hooks (-XX:+HeapDumpOnOutOfMemoryError, -XX:+CrashOnOutOfMemoryError) never run",
+    vary="HeapDumpOnOutOfMemoryError on; CrashOnOutOfMemoryError; a Java heap OOM as the control",
+    story="A service dies with java.lang.OutOfMemoryError: Direct buffer memory. "
+          "-XX:+HeapDumpOnOutOfMemoryError is set, yet no .hprof exists. The same JVM writes a dump "
+          "for a Java heap OOM: the hooks fire only for errors the VM itself raises.",
+    variants=(
+        Variant("direct-oom", w.hold("1m"), {**LIMITS, "heap_dump_on_oom": True}, DIRECT_FACTS,
+                shows="leaking 1 MiB direct buffers ends in a direct OOM with no heap dump"),
+        Variant("direct-oom-crash-flag", w.hold("1m"), {**LIMITS, "flags": [CRASH_ON_OOM]},
+                ("oom.kind", "heap_dumps", "hs_err", "exit_code"),
+                shows="-XX:+CrashOnOutOfMemoryError does not fire either: no hs_err, a normal exit"),
+        Variant("heap-oom-control", w.heap_hog("1m"), {"heap": "32m", "heap_dump_on_oom": True},
+                ("oom.kind", "oom.message", "heap_dumps"),
+                shows="the control: a Java heap OOM in the same setup writes its heap dump"),
+        Variant("heap-oom-crash-flag", w.heap_hog("1m"), {"heap": "32m", "flags": [CRASH_ON_OOM]},
+                ("oom.kind", "heap_dumps", "hs_err"),
+                shows="for a heap OOM -XX:+CrashOnOutOfMemoryError fires: heap dump, then hs_err and abort"),
+    ),
+)
+
+VICTIM_HOLD = 16 * 2**20 - 1000  # the culprit leaves 1000 bytes of the 16 MiB limit
+
+SEED_VICTIM = Incident(
+    id="seed-victim",
+    title="An innocent 8 KiB socket write fails while another allocation holds the memory",
+    sources=("seed document (okhttp stack in NioSocketImpl.tryWrite)",),
+    cause="a culprit holds nearly all direct memory; a socket write of a heap byte[] needs a temporary "
+          "direct buffer (sun.nio.ch.Util.getTemporaryDirectBuffer) and is the frame that throws",
+    vary="the JDK: java.net.Socket uses NioSocketImpl with temporary direct buffers on 13+, JDK 11 copies "
+         "through malloc, JDK 24+ takes temporary buffers outside the limit (JDK-8344882)",
+    story="The OOM stack points at an HTTP client's socket write (okhttp, NioSocketImpl.tryWrite), "
+          "but the memory is held elsewhere. Whether the write fails at all depends on the JDK.",
+    variants=(
+        Variant("victim-write", w.socket_write(1, "8k", 1, hold=VICTIM_HOLD), LIMITS,
+                ("oom.message", "oom.requested", "frame:sun.nio.ch.Util.getTemporaryDirectBuffer",
+                 "frame:sun.nio.ch.NioSocketImpl.tryWrite", "oom.thread"),
+                shows="16 MiB - 1000 bytes held, then one 8 KiB write of a heap byte[] over a loopback socket"),
+        Variant("write-alone", w.socket_write(1, "8k", 1), LIMITS, ("direct.pool_used",),
+                shows="the control: the same write without the culprit; whether the pool sees its temporary buffer"),
+    ),
+)
+
+INCIDENTS = [SEED_NO_DUMP, SEED_VICTIM]

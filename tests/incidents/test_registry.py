@@ -1,0 +1,155 @@
+"""The library as data: ids and sources of INCIDENTS.md, complete pins, the stories the pins must tell,
+the failure message, the commands. No JVM is started here."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+import pytest_directmem as dm
+from pytest_directmem.incidents import cli, facts, pins
+from pytest_directmem.incidents.model import Incident, Variant, VariantResult
+
+JDKS = ("11", "17", "21", "25")
+# The rows of INCIDENTS.md ("Incidents to reproduce") except the Netty ones, with their sources.
+ROWS = {
+    "seed-no-dump": ('seed document (Chinese, "why Direct buffer memory OOM has no dump")',),
+    "explicit-gc-disabled": ("alibaba/rocketmq issue 391", "elastic/elasticsearch PR 25759"),
+    "explicit-gc-concurrent": ("apache/pulsar issue 13737",),
+    "seed-victim": ("seed document (okhttp stack in NioSocketImpl.tryWrite)",),
+    "large-heap-write": ("adoptium/adoptium-support issue 894", "JDK-8316156"),
+    "temp-cache-pinning": ("ehcache/ehcache3 issue 2868", "linkerd/linkerd PR 1858"),
+    "container-default": ("camunda/camunda issue 390", "pravega/pravega issue 6294"),
+    "container-oom-kill": ("pravega/pravega issue 6294",),
+    "unsafe-outside": ("seed document (Unsafe section)",),
+    "gc-storm": ("JDK bug 6857566 (DirectBufferAllocTest)",),
+    "limit-edges": ("openjdk test/jdk/java/nio/Buffer/LimitDirectMemory.java",),
+}
+VARIANTS = [(i.id, v) for i in dm.incidents.all_incidents() for v in i.variants]
+
+
+def pinned(incident: str, variant: str) -> dict[str, dict]:
+    return pins.load()["incidents"][incident][variant]
+
+
+def test_every_incident_of_incidents_md_is_in_the_library_with_its_sources():
+    library = {i.id: i for i in dm.incidents.all_incidents()}
+    for incident_id, sources in ROWS.items():
+        assert incident_id in library, f"{incident_id} is missing"
+        assert library[incident_id].sources == sources
+        assert library[incident_id].variants, incident_id
+
+
+def test_the_pins_were_written_by_the_pin_command_from_repeated_measurements():
+    document = pins.load()
+    assert document["command"].startswith("python -m pytest_directmem.incidents.pin")
+    assert document["passes"] >= 3
+    assert set(JDKS) <= set(document["jdks"]["local"]) and set(JDKS) <= set(document["jdks"]["docker"])
+
+
+@pytest.mark.parametrize(("incident_id", "variant"), VARIANTS, ids=[f"{i}/{v.name}" for i, v in VARIANTS])
+def test_every_variant_is_pinned_on_every_jdk_with_exactly_its_facts(incident_id: str, variant: Variant):
+    for jdk in JDKS:
+        got = pins.pinned(incident_id, variant.name, jdk)
+        assert got is not None, f"{variant} has no pins for JDK {jdk}: run {pins.PIN_COMMAND} --only {incident_id}"
+        assert list(got) == list(variant.facts), f"{variant} on {jdk}: pinned facts differ from the variant's: re-pin"
+
+
+def test_seed_story_no_dump_for_the_direct_oom_while_the_heap_control_writes_one():
+    for jdk, f in pinned("seed-no-dump", "direct-oom").items():
+        assert (f["outcome"], f["heap_dumps"], f["hs_err"]) == ("DIRECT_OOM", 0, False), jdk
+        assert f["oom.top_frame"] == "java.nio.Bits.reserveMemory", jdk
+    for jdk, f in pinned("seed-no-dump", "heap-oom-control").items():
+        assert (f["outcome"], f["heap_dumps"]) == ("HEAP_OOM", 1), jdk
+    for jdk, f in pinned("seed-no-dump", "direct-oom-crash-flag").items():
+        assert (f["outcome"], f["hs_err"], f["heap_dumps"]) == ("DIRECT_OOM", False, 0), jdk
+    for jdk, f in pinned("seed-no-dump", "heap-oom-crash-flag").items():
+        assert f["hs_err"] is True, jdk
+
+
+def test_seed_story_the_8k_socket_write_is_the_victim_in_util_on_the_jdks_where_it_fails():
+    failing = []
+    for jdk, f in pinned("seed-victim", "victim-write").items():
+        if f["outcome"] == "COMPLETED":
+            continue
+        failing.append(jdk)
+        assert f["outcome"] == "DIRECT_OOM", jdk
+        assert f["oom.requested"] in (None, 8192), jdk  # JDK 11's message has no numbers
+        assert f["frame:sun.nio.ch.Util.getTemporaryDirectBuffer"] is True, jdk
+        assert f["oom.thread"] == "directmem-writer-0", jdk
+    assert failing, "the victim write failed on no JDK"
+    for jdk, f in pinned("seed-victim", "write-alone").items():
+        assert f["outcome"] == "COMPLETED", jdk
+
+
+def test_container_oom_kill_is_a_kill_not_a_java_error():
+    for jdk, f in pinned("container-oom-kill", "max-direct-1g").items():
+        assert (f["outcome"], f["container.oom_killed"], f["exit_code"], f["oom.kind"]) == ("OOM_KILLED", True, 137, None), jdk
+
+
+def _result(measured: dict, expected: dict | None) -> VariantResult:
+    variant = Incident("demo", "t", ("s",), "c", "v", "st",
+                       (Variant("v1", dm.workloads.churn(1, "1m"), {}, ("heap_dumps",), shows="shows"),)).variants[0]
+    run = dm.Run(outcome=dm.Outcome.DIRECT_OOM, jvm=dm.JvmInfo(version="21.0.8", major=21), workload="churn(1, 1m)")
+    return VariantResult(variant, run, measured, expected)
+
+
+def test_a_changed_behaviour_fails_with_expected_vs_measured_and_the_run_summary():
+    result = _result({"outcome": "DIRECT_OOM", "heap_dumps": 0}, {"outcome": "COMPLETED", "heap_dumps": 0})
+    assert not result.ok and result.mismatches == [("outcome", "COMPLETED", "DIRECT_OOM")]
+    with pytest.raises(AssertionError) as e:
+        result.check()
+    text = str(e.value)
+    assert "demo/v1: JDK 21.0.8 (major 21)" in text and "1 of 2 facts differ" in text
+    line = next(ln for ln in text.splitlines() if ln.strip().startswith("outcome"))
+    assert line.split()[:4] == ["outcome", "COMPLETED", "DIRECT_OOM", "<--"]
+    assert "outcome:    DIRECT_OOM" in text  # run.summary() follows
+
+
+def test_a_jdk_without_pins_fails_and_says_how_to_pin_it():
+    result = _result({"outcome": "DIRECT_OOM"}, None)
+    with pytest.raises(AssertionError, match="no expectation pinned for JDK major 21.*incidents.pin --only demo --jdk 21"):
+        result.check()
+
+
+def test_unknown_facts_and_duplicate_variants_are_refused():
+    with pytest.raises(ValueError, match="unknown fact"):
+        Variant("x", dm.workloads.churn(1, "1m"), {}, ("gc.explicit_count",))
+    v = Variant("x", dm.workloads.churn(1, "1m"))
+    with pytest.raises(ValueError, match="duplicate"):
+        Incident("i", "t", (), "c", "v", "s", (v, v))
+    with pytest.raises(ValueError, match="already registered"):
+        dm.incidents.register(dm.incidents.get("gc-storm"))
+
+
+def test_overrides_extend_flags_and_properties():
+    v = dm.incidents.get("temp-cache-pinning").variant("four-threads-max-cached-1m")
+    opts = v.launch_options(flags=["-Xss1m"], properties={"a": "b"}, jdk="21")
+    assert opts["properties"] == {"jdk.nio.maxCachedBufferSize": "1048576", "a": "b"}
+    assert opts["flags"] == ["-Xss1m"] and opts["jdk"] == "21" and opts["max_direct"] == "16m"
+
+
+def test_facts_render_and_measure_on_a_recorded_run():
+    run = dm.Run(outcome=dm.Outcome.COMPLETED, value='{"pinned": 0}', peak_rss=100 << 20,
+                 direct=dm.DirectSummary(limit=16 << 20, peak_used=0), jvm=dm.JvmInfo(max_heap=16 << 20))
+    got = facts.measure(run, ["outcome", "value.pinned", "direct.limit_is_heap", "rss_beyond_pool>=64m", "oom.top_frame"])
+    assert got == {"outcome": "COMPLETED", "value.pinned": 0, "direct.limit_is_heap": True,
+                   "rss_beyond_pool>=64m": True, "oom.top_frame": None}
+    assert facts.show("direct.limit", 16 << 20) == "16777216 (16.0 MiB)"
+
+
+def test_cli_lists_the_library():
+    out = CliRunner().invoke(cli.incidents, ["-v"])
+    assert out.exit_code == 0, out.output
+    for incident_id in ROWS:
+        assert incident_id in out.output
+    listed = json.loads(CliRunner().invoke(cli.incidents, ["--json"]).output)
+    assert {i["id"] for i in listed} >= set(ROWS)
+
+
+@pytest.mark.parametrize("args", [[], ["nope"], ["--all", "gc-storm"], ["gc-storm", "--variant", "nope"]])
+def test_reproduce_refuses_bad_selections_before_running(args):
+    out = CliRunner().invoke(cli.reproduce, args)
+    assert out.exit_code == 2, out.output

@@ -88,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     jobs = runner.plan(chosen, jdks, repeat=args.repeat)
     print(f"measuring {len(jobs)} runs: {len(chosen)} incidents x JDK {','.join(jdks)} x {args.repeat} passes", file=sys.stderr)
     t0 = time.monotonic()
-    results = runner.execute(jobs, workers=args.workers)
+    results = runner.execute(jobs, workers=args.workers, keep_differing=False)
     tree, problems, versions = collect(results)
     print(f"measured in {time.monotonic() - t0:.0f}s", file=sys.stderr)
     if problems:

@@ -60,9 +60,10 @@ def plan(incidents: Iterable[Incident], jdks: Sequence[str | None], *, backend: 
 
 
 def execute(jobs: Sequence[Job], *, workers: int | None = None, root: Path | None = None, keep: bool = False,
-            progress: Callable[[Any], None] | None = None) -> list[Any]:
-    """Run the jobs (``workers`` at a time); results in job order. Artifacts of runs that matched their
-    pins are deleted unless ``keep``; the others stay under ``root`` (a new temp dir by default)."""
+            keep_differing: bool = True, progress: Callable[[Any], None] | None = None) -> list[Any]:
+    """Run the jobs (``workers`` at a time); results in job order. Artifacts go under ``root`` (a new temp
+    dir by default): all of them with ``keep``, else only those of runs that differ from their pins
+    (``keep_differing``; the pin command, measuring before anything is pinned, keeps none)."""
     made_root = root is None
     root = Path(tempfile.mkdtemp(prefix="directmem-incidents-")) if root is None else root
     root.mkdir(parents=True, exist_ok=True)
@@ -82,7 +83,7 @@ def execute(jobs: Sequence[Job], *, workers: int | None = None, root: Path | Non
             result: Any = job.variant.run(**overrides)
         except DirectmemError as e:
             result = JobFailure(job, str(e))
-        if result.ok and not keep:
+        if not keep and (result.ok or not keep_differing):
             shutil.rmtree(where, ignore_errors=True)
         if progress is not None:
             with lock:

@@ -18,6 +18,7 @@ GROUPS: tuple[str, ...] = (
     "nio",           # large-heap-write, temp-cache-pinning
     "containers",    # container-default, container-oom-kill, unsafe-outside
     "limits",        # limit-edges
+    "netty",         # netty-adaptive, netty-own-limit (Maven-resolved Netty 4.1 vs 4.2)
 )
 
 _lock = threading.Lock()

@@ -36,11 +36,11 @@ def test_runs_without_a_result_abort_the_pinning():
 
 def test_merge_replaces_what_was_measured_keeps_the_rest_and_drops_removed_variants():
     old = {"gc-storm": {"one-thread": {"11": {"outcome": "X"}, "17": {"outcome": "Y"}}, "gone": {"11": {}}},
-           "netty-adaptive": {"v": {"11": {"outcome": "Z"}}}}
+           "not-a-registered-incident": {"v": {"11": {"outcome": "Z"}}}}
     new = {"gc-storm": {"one-thread": {"11": {"outcome": "COMPLETED"}}}}
     merged = pin.merge(old, new)
     assert merged["gc-storm"] == {"one-thread": {"11": {"outcome": "COMPLETED"}, "17": {"outcome": "Y"}}}
-    assert merged["netty-adaptive"] == {"v": {"11": {"outcome": "Z"}}}  # another group's pins survive
+    assert merged["not-a-registered-incident"] == {"v": {"11": {"outcome": "Z"}}}  # pins of a group not loaded survive
 
 
 def test_the_plan_runs_docker_variants_first_and_repeats_whole_passes():

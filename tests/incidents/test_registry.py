@@ -13,7 +13,7 @@ from pytest_directmem.incidents import cli, facts, pins
 from pytest_directmem.incidents.model import Incident, Variant, VariantResult
 
 JDKS = ("11", "17", "21", "25")
-# The rows of INCIDENTS.md ("Incidents to reproduce") except the Netty ones, with their sources.
+# The rows of INCIDENTS.md ("Incidents to reproduce"), with their sources (the Netty rows cite more).
 ROWS = {
     "seed-no-dump": ('seed document (Chinese, "why Direct buffer memory OOM has no dump")',),
     "explicit-gc-disabled": ("alibaba/rocketmq issue 391", "elastic/elasticsearch PR 25759"),
@@ -26,6 +26,10 @@ ROWS = {
     "unsafe-outside": ("seed document (Unsafe section)",),
     "gc-storm": ("JDK bug 6857566 (DirectBufferAllocTest)",),
     "limit-edges": ("openjdk test/jdk/java/nio/Buffer/LimitDirectMemory.java",),
+    "netty-adaptive": ("netty/netty issue 15767", "netty/netty issue 15850", "netty/netty issue 14598",
+                       "PaperMC/Velocity PR 1570", "Netty 4.2 migration guide (io.netty.allocator.type=pooled)"),
+    "netty-own-limit": ("reactor/reactor-netty issue 2061", "spring-cloud/spring-cloud-gateway issue 2090",
+                        "netty/netty issue 8081"),
 }
 VARIANTS = [(i.id, v) for i in dm.incidents.all_incidents() for v in i.variants]
 

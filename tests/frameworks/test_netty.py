@@ -1,13 +1,12 @@
 """Netty 4.1 against 4.2 through the harness: the measured differences, pinned.
 
-CI runs a lean slice (two JDKs for the allocator story, the limit story on 17 and 25); the whole
-matrix (every variant on JDK 11, 17, 21 and 25) runs with DIRECTMEM_NETTY_MATRIX=1.
+CI runs a lean slice here (two JDKs for the allocator story, the limit story on 17 and 25); the whole
+matrix (every variant on JDK 11, 17, 21 and 25) is the incident library's (tests/incidents).
 Every expectation below was measured with this harness (docs/incidents.md shows the table).
 """
 
 from __future__ import annotations
 
-import os
 
 import pytest
 
@@ -173,15 +172,3 @@ def test_jdk25_netty_4_2_7_enforces_no_limit_4_2_20_does(directmem, netty_jars, 
     if name == "4.2.7-default":
         assert run.value == {"allocated": 256, "buffers": 256, "bytes": 256 * MiB, "capped": True}
         assert dm.netty.info(run)["has_unsafe"] is False  # JDK 25: Netty 4.2 leaves sun.misc.Unsafe alone
-
-
-# ---------------------------------------------------------------------------- the whole matrix
-
-FULL = os.environ.get("DIRECTMEM_NETTY_MATRIX") == "1"
-MATRIX = [(v.name, jdk) for i in incidents.INCIDENTS for v in i.variants for jdk in ("11", "17", "21", "25")] if FULL else []
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name, jdk", MATRIX, ids=[f"{n}-jdk{j}" for n, j in MATRIX])
-def test_full_matrix(directmem, netty_jars, name, jdk):
-    run_variant(directmem, name, jdk)

@@ -18,15 +18,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pytest_directmem as dm  # noqa: E402
+from pairs import measure_pairs, report  # noqa: E402
 from pytest_directmem.backends import docker as dockerbackend  # noqa: E402
 from pytest_directmem.backends.cgroup import PeakPoller  # noqa: E402
 from pytest_directmem.backends.engine import docker_client  # noqa: E402
@@ -82,31 +82,11 @@ def main() -> None:
     ap.add_argument("--pairs", type=int, default=15)
     ap.add_argument("--jdk", default=None, help="system (default: the host JDK's major, else 17) or a major")
     opts = ap.parse_args()
-    with tempfile.TemporaryDirectory(prefix="directmem-bench-") as tmp:
-        root = Path(tmp)
-        run_a(opts.jdk, root, -1)  # warm-up: image lookup, page cache, the jar
-        run_b(opts.jdk, root, -1)
-        a_t, b_t, a_rss, b_rss, ratios = [], [], [], [], []
-        outcomes = set()
-        for i in range(opts.pairs):
-            order = (run_a, run_b) if i % 2 == 0 else (run_b, run_a)
-            res = {f: f(opts.jdk, root, i) for f in order}
-            (ta, ra, oa), (tb, rb, ob) = res[run_a], res[run_b]
-            outcomes.add((oa, ob))
-            a_t.append(ta), b_t.append(tb), a_rss.append(ra), b_rss.append(rb), ratios.append(ta / tb)
+    results = measure_pairs(lambda root, i: run_a(opts.jdk, root, i), lambda root, i: run_b(opts.jdk, root, i), opts.pairs)
     major = dockerbackend.jdk_major(opts.jdk)
-    med = statistics.median
     print(f"image {dockerbackend.image_for(major, docker_client())}; workload {WORKLOAD}; {OPTIONS}; "
           f"{opts.pairs} pairs, order alternating")
-    print(f"outcomes (A, B): {sorted(outcomes)}")
-    print(f"A  dm.launch, docker backend : median {med(a_t):.3f}s  (min {min(a_t):.3f}, max {max(a_t):.3f})  "
-          f"cgroup peak median {med(a_rss) / 2**20:.1f} MiB")
-    print(f"B  bare java in a container  : median {med(b_t):.3f}s  (min {min(b_t):.3f}, max {max(b_t):.3f})  "
-          f"cgroup peak median {med(b_rss) / 2**20:.1f} MiB")
-    print(f"ratio A/B, paired            : median {med(ratios):.3f}  (min {min(ratios):.3f}, max {max(ratios):.3f})  "
-          f"goal <= 1.3")
-    if med(b_rss):
-        print(f"peak memory ratio A/B        : {med(a_rss) / med(b_rss):.2f}")
+    report(results, a="dm.launch, docker backend", b="bare java in a container", memory="cgroup peak", goal=1.3)
 
 
 if __name__ == "__main__":

@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pytest_directmem as dm  # noqa: E402
+from pairs import measure_pairs, report  # noqa: E402
 from pytest_directmem.config import JvmConfig, to_jvm_args  # noqa: E402
 from pytest_directmem.fixtures import fixtures_jar  # noqa: E402
 from pytest_directmem.jdk import resolve_jdk  # noqa: E402
@@ -60,28 +60,10 @@ def main() -> None:
     ap.add_argument("--pairs", type=int, default=15)
     ap.add_argument("--jdk", default=None, help="system (default), a major, or a JAVA_HOME")
     opts = ap.parse_args()
-    with tempfile.TemporaryDirectory(prefix="directmem-bench-") as tmp:
-        root = Path(tmp)
-        run_a(opts.jdk, root, -1)  # warm-up: page cache, JDK provisioning, the jar
-        run_b(opts.jdk, root, -1)
-        a_t, b_t, a_rss, b_rss, ratios = [], [], [], [], []
-        outcomes = set()
-        for i in range(opts.pairs):
-            order = (run_a, run_b) if i % 2 == 0 else (run_b, run_a)
-            res = {f: f(opts.jdk, root, i) for f in order}
-            (ta, ra, oa), (tb, rb, ob) = res[run_a], res[run_b]
-            outcomes.add((oa, ob))
-            a_t.append(ta), b_t.append(tb), a_rss.append(ra), b_rss.append(rb), ratios.append(ta / tb)
+    results = measure_pairs(lambda root, i: run_a(opts.jdk, root, i), lambda root, i: run_b(opts.jdk, root, i), opts.pairs)
     jdk = resolve_jdk(opts.jdk)
-    med = statistics.median
     print(f"JDK {jdk.version} ({jdk.home}); workload {WORKLOAD}; {OPTIONS}; {opts.pairs} pairs, order alternating")
-    print(f"outcomes (A, B): {sorted(outcomes)}")
-    print(f"A  dm.launch, local backend : median {med(a_t):.3f}s  (min {min(a_t):.3f}, max {max(a_t):.3f})  "
-          f"peak RSS median {med(a_rss) / 2**20:.1f} MiB")
-    print(f"B  bare java                : median {med(b_t):.3f}s  (min {min(b_t):.3f}, max {max(b_t):.3f})  "
-          f"peak RSS median {med(b_rss) / 2**20:.1f} MiB")
-    print(f"ratio A/B, paired           : median {med(ratios):.3f}  (min {min(ratios):.3f}, max {max(ratios):.3f})  goal <= 1.2")
-    print(f"peak RSS ratio A/B          : {med(a_rss) / med(b_rss):.2f}")
+    report(results, a="dm.launch, local backend", b="bare java", memory="peak RSS", goal=1.2)
 
 
 if __name__ == "__main__":

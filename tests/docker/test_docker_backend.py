@@ -13,7 +13,6 @@ import signal
 import socket
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import pytest
 import pytest_directmem as dm
 from pytest_directmem.backends import docker as backend
 from pytest_directmem.observe.journal import first, read_journal
+from tests.jvm.java_classes import HAS_JAVAC, compile_leak
 
 W = dm.workloads
 MiB = 1 << 20
@@ -126,23 +126,9 @@ def test_python_call_workloads_see_the_users_modules(directmem):
     assert "ValueError: on purpose" in bad.error and "python_workloads.py" in bad.error
 
 
-@pytest.mark.skipif(not shutil.which("javac"), reason="needs javac to compile the main class")
+@pytest.mark.skipif(not HAS_JAVAC, reason="needs javac to compile the main class")
 def test_main_class_from_a_mounted_classpath(directmem, tmp_path):
-    src = tmp_path / "src" / "Leak.java"
-    src.parent.mkdir()
-    src.write_text(textwrap.dedent("""
-        import java.nio.ByteBuffer;
-        import java.util.ArrayList;
-        public class Leak {
-            public static void main(String[] args) {
-                ArrayList<ByteBuffer> keep = new ArrayList<>();
-                for (int i = 0; i < Integer.parseInt(args[0]); i++) keep.add(ByteBuffer.allocateDirect(1 << 20));
-                System.out.println("held " + keep.size());
-            }
-        }
-    """))
-    classes = tmp_path / "classes"
-    subprocess.run(["javac", "--release", "11", "-d", str(classes), str(src)], check=True)
+    classes = compile_leak(tmp_path)
     ok = directmem.run(W.main("Leak", 4), backend="docker", classpath=[classes], **SEED)
     ok.expect("completed")
     assert "held 4" in ok.stdout

@@ -1,15 +1,14 @@
 """Real JVMs on the local backend: every built-in workload and every outcome reachable locally."""
 
 import os
-import shutil
 import signal
 import subprocess
-import textwrap
 
 import pytest
 
 import pytest_directmem as dm
 from pytest_directmem.observe.journal import first, read_journal
+from tests.jvm.java_classes import HAS_JAVAC, compile_leak
 
 W = dm.workloads
 MiB = 1 << 20
@@ -144,23 +143,9 @@ def test_python_call_workloads(directmem):
     assert "ValueError: on purpose" in bad.error and "python_workloads.py" in bad.error
 
 
-@pytest.mark.skipif(not shutil.which("javac"), reason="needs javac to compile the main class")
+@pytest.mark.skipif(not HAS_JAVAC, reason="needs javac to compile the main class")
 def test_main_class_from_classpath(directmem, tmp_path):
-    src = tmp_path / "src" / "Leak.java"
-    src.parent.mkdir()
-    src.write_text(textwrap.dedent("""
-        import java.nio.ByteBuffer;
-        import java.util.ArrayList;
-        public class Leak {
-            public static void main(String[] args) {
-                ArrayList<ByteBuffer> keep = new ArrayList<>();
-                for (int i = 0; i < Integer.parseInt(args[0]); i++) keep.add(ByteBuffer.allocateDirect(1 << 20));
-                System.out.println("held " + keep.size());
-            }
-        }
-    """))
-    classes = tmp_path / "classes"
-    subprocess.run(["javac", "--release", "11", "-d", str(classes), str(src)], check=True)
+    classes = compile_leak(tmp_path)
     ok = directmem.run(W.main("Leak", 4), classpath=[classes], **SEED)
     ok.expect("completed")
     assert "held 4" in ok.stdout

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from .config_checks import CPUS_NOTE, MIN_CPUS, check_all, check_flag, check_property, check_size
 from .errors import ConfigError
 
 BACKENDS = ("local", "docker")
@@ -30,7 +31,11 @@ OPTION_NAMES = (
 
 
 def parse_size(value: object, option: str, *, minimum: int = 0, source: str | None = None) -> int:
-    """Bytes from an int or a JVM-style size string ("512k", "16m", "1g", case-insensitive)."""
+    """Bytes from an int or a JVM-style size string ("512k", "16m", "1g", case-insensitive).
+
+    Raises ConfigError for a malformed value, one below `minimum`, or one outside the option's range in
+    config_checks.SIZE_RANGES (e.g. above a Java long, below the measured JVM minimum heap).
+    """
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise ConfigError(option, value, 'a size is an int of bytes or a string like "512k", "16m", "1g"', source)
     if isinstance(value, int):
@@ -42,7 +47,7 @@ def parse_size(value: object, option: str, *, minimum: int = 0, source: str | No
         n = int(m.group(1)) * _UNITS[m.group(2).lower()]
     if n < minimum:
         raise ConfigError(option, value, f"must be at least {format_size(minimum)}", source)
-    return n
+    return check_size(option, n, value, source)
 
 
 def format_size(n: int | None) -> str:
@@ -99,7 +104,7 @@ class JvmConfig:
 
         jdk = validate_jdk_spec(o.get("jdk"), where("jdk"))
         backend = _choice("backend", o.get("backend", "local"), BACKENDS, where("backend"))
-        heap = None if o.get("heap") is None else parse_size(o["heap"], "heap", minimum=2 << 20, source=where("heap"))
+        heap = None if o.get("heap") is None else parse_size(o["heap"], "heap", source=where("heap"))
         md = o.get("max_direct")
         max_direct = None if md is None else parse_size(md, "max_direct", source=where("max_direct"))
         explicit_gc = _choice("explicit_gc", o.get("explicit_gc", "enabled"), EXPLICIT_GC, where("explicit_gc"))
@@ -116,11 +121,11 @@ class JvmConfig:
         classpath = _classpath(o.get("classpath", ()), where("classpath"))
         memory = o.get("memory")
         if memory is not None:
-            memory = parse_size(memory, "memory", minimum=6 << 20, source=where("memory"))
+            memory = parse_size(memory, "memory", source=where("memory"))
         cpus = o.get("cpus")
         if cpus is not None:
-            if isinstance(cpus, bool) or not isinstance(cpus, (int, float)) or not 0 < cpus <= (os.cpu_count() or 1):
-                raise ConfigError("cpus", cpus, f"must be a number in (0, {os.cpu_count()}] (the CPUs of this machine)", where("cpus"))
+            if isinstance(cpus, bool) or not isinstance(cpus, (int, float)) or not MIN_CPUS <= cpus <= (os.cpu_count() or 1):
+                raise ConfigError("cpus", cpus, f"must be a number in [{MIN_CPUS:g}, {os.cpu_count()}]: {CPUS_NOTE}", where("cpus"))
             cpus = float(cpus)
         if backend == "local":
             for name, value in (("memory", memory), ("cpus", cpus)):
@@ -137,7 +142,7 @@ class JvmConfig:
             heap_dump_on_oom=hd, flags=flags, properties=properties, classpath=classpath, memory=memory,
             cpus=cpus, timeout=float(timeout), artifacts_dir=artifacts, sources=src,
         )
-        _check_contradictions(config)
+        check_all(config)
         return config
 
     def describe(self) -> dict[str, Any]:
@@ -161,10 +166,7 @@ def _flags(value: object, source: str | None) -> tuple[str, ...]:
     for f in value:
         if not isinstance(f, str) or not f.startswith("-") or not f.strip() == f or f == "-":
             raise ConfigError("flags", f, "each flag is a string starting with '-' and without surrounding spaces", source)
-        if f in ("-cp", "-classpath", "--class-path") or f.startswith(("-Djava.class.path=", "--class-path=")):
-            raise ConfigError("flags", f, "use classpath=[...] instead of a classpath flag", source)
-        if f.startswith("-XX:HeapDumpPath") or f.startswith("-XX:ErrorFile"):
-            raise ConfigError("flags", f, "the harness writes dumps and hs_err files into the artifacts dir", source)
+        check_flag(f, source)
     return tuple(value)
 
 
@@ -175,6 +177,7 @@ def _properties(value: object, source: str | None) -> tuple[tuple[str, str], ...
     for k, v in value.items():
         if not isinstance(k, str) or not k or "=" in k or k.strip() != k or " " in k:
             raise ConfigError("properties", k, "a property name is a non-empty string without '=' or spaces", source)
+        check_property(k, source)
         if isinstance(v, bool):
             v = "true" if v else "false"
         if not isinstance(v, (str, int, float)):
@@ -209,30 +212,6 @@ def _artifacts_dir(value: object, source: str | None) -> Path:
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise ConfigError("artifacts_dir", value, "must be a new or empty directory (old artifacts would be misread)", source)
     return path
-
-
-_HEAP_FLAG = re.compile(r"^(-Xmx|-XX:MaxHeapSize=)")
-_GC_FLAG = re.compile(r"^-XX:\+Use(G1|Parallel|Serial|Z|Shenandoah|Epsilon)GC$")
-
-
-def _check_contradictions(c: JvmConfig) -> None:
-    src = c.sources.get("flags")
-    for f in c.flags:
-        if c.heap is not None and _HEAP_FLAG.match(f):
-            raise ConfigError("flags", f, f"contradicts heap={format_size(c.heap)!r}: set one of them", src)
-        if c.max_direct is not None and f.startswith("-XX:MaxDirectMemorySize"):
-            raise ConfigError("flags", f, f"contradicts max_direct={format_size(c.max_direct)!r}: set one of them", src)
-        if re.match(r"^-XX:[+-](DisableExplicitGC|ExplicitGCInvokesConcurrent)$", f):
-            raise ConfigError("flags", f, f"use explicit_gc= ('enabled', 'disabled', 'concurrent'), now {c.explicit_gc!r}", src)
-        m = _GC_FLAG.match(f)
-        if m and c.gc is not None and m.group(1) != c.gc:
-            raise ConfigError("flags", f, f"contradicts gc={c.gc!r}", src)
-        if re.match(r"^-XX:[+-]HeapDumpOnOutOfMemoryError$", f) and (f[4] == "+") != c.heap_dump_on_oom:
-            raise ConfigError("flags", f, f"contradicts heap_dump_on_oom={c.heap_dump_on_oom}", src)
-        if f.startswith("-D"):
-            key, _, val = f[2:].partition("=")
-            if key in dict(c.properties) and dict(c.properties)[key] != val:
-                raise ConfigError("flags", f, f"contradicts properties[{key!r}]={dict(c.properties)[key]!r}", src)
 
 
 def to_jvm_args(c: JvmConfig, artifacts: str, java_major: int) -> list[str]:

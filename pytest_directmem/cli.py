@@ -2,7 +2,8 @@
 
 Exit status of `run` and `compare`: 0 the harness worked (and every --expect / expect= matched),
 1 an expectation was not met, 2 a usage or configuration error (nothing ran), 3 the harness cannot
-run here (no Docker engine, an image that cannot be built, a missing fixtures jar).
+run here (no Docker engine, an image that cannot be built, a missing fixtures jar), 130 interrupted
+(Ctrl-C: the run's worker or container is gone, a one-line message on stderr).
 """
 
 from __future__ import annotations
@@ -39,7 +40,21 @@ def _table(rows: list[tuple[str, Run]]) -> str:
     return "\n".join([line(head), line(tuple("-" * x for x in widths)), *map(line, body)])
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+
+
+class _Group(click.Group):
+    """Ctrl-C anywhere: the runs clean up on their way out (finally blocks), then one line and exit 130."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("\ndirectmem: interrupted (Ctrl-C); the run's worker or container was stopped and removed", err=True)
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(package_name="pytest-directmem")
 def main() -> None:
     """Reproduce JVM direct-memory exhaustion on purpose and see what happened.
@@ -66,6 +81,7 @@ def demo(jdk: str | None, report: str | None) -> None:
         ("churn, -XX:+DisableExplicitGC", w.churn(200, "1m"), {"max_direct": "16m", "explicit_gc": "disabled"}),
         ("heap OOM control", w.heap_hog("1m"), {}),
     ]
+    check_writable(report, "--report")
     root = Path("directmem-artifacts") / "demo"
     shutil.rmtree(root, ignore_errors=True)
     rows = []
@@ -103,6 +119,24 @@ class CliError(click.ClickException):
     def __init__(self, message: str, exit_code: int):
         super().__init__(message)
         self.exit_code = exit_code
+
+
+def check_writable(path: str | None, option: str) -> None:
+    """A usage error (exit 2) before anything runs when `path` cannot be written: its directory is missing,
+    not writable, or it is a directory. Tries the file itself (root passes access() checks on /proc)."""
+    if not path:
+        return
+    target = Path(path).expanduser()
+    existed = target.exists()
+    try:
+        if target.is_dir():
+            raise IsADirectoryError(21, "is a directory")
+        with open(target, "a"):
+            pass
+    except OSError as e:
+        raise CliError(f"invalid {option} {path!r}: cannot write there ({e.strerror or e})", EXIT_USAGE) from None
+    if not existed:
+        target.unlink(missing_ok=True)
 
 
 def _prepare(kwargs: dict[str, Any], progress: Progress) -> None:
@@ -167,9 +201,12 @@ def _write_json(payload: Any) -> None:
     click.echo(json.dumps(payload, indent=1, default=str))
 
 
-@main.command(context_settings={"max_content_width": 110})
+ARGS_SETTINGS = {"max_content_width": 110, "ignore_unknown_options": True}  # `static C#m -5` needs no `--`
+
+
+@main.command(context_settings=ARGS_SETTINGS)
 @click.argument("workload", metavar="WORKLOAD")
-@click.argument("args", nargs=-1)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
 @workload_options
 @launch_options
 @click.option("--expect", metavar="OUTCOME", help=EXPECT_HELP)
@@ -193,13 +230,14 @@ def run(workload: str, args: tuple[str, ...], expect: str | None, report: str | 
 
     \b
     Exit status: 0 the harness worked (and --expect matched), 1 --expect not matched,
-    2 usage or configuration error, 3 cannot run here (no Docker engine, ...).
+    2 usage or configuration error, 3 cannot run here (no Docker engine, ...), 130 interrupted (Ctrl-C).
 
     \b
     Example:
       directmem run churn --count 200 --size 1m --max-direct 16m --disable-explicit-gc --expect direct-oom
     """
     expected = parse_expect(expect)
+    check_writable(report, "--report")
     wl = _guarded(build_workload, workload, args, params)
     kwargs = launch_kwargs(params)
     _guarded(_validate, wl, kwargs)
@@ -237,9 +275,9 @@ VARIANT_HELP = ('one option set: "KEY=VALUE;KEY=VALUE" (repeat --variant per run
                 "(count, size, ...), name=LABEL, expect=OUTCOME[,OUTCOME]")
 
 
-@main.command(context_settings={"max_content_width": 110})
+@main.command(context_settings=ARGS_SETTINGS)
 @click.argument("workload", metavar="WORKLOAD")
-@click.argument("args", nargs=-1)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
 @workload_options
 @launch_options
 @click.option("--variant", "variants", multiple=True, required=True, metavar="SPEC", help=VARIANT_HELP)
@@ -262,10 +300,11 @@ def compare(workload: str, args: tuple[str, ...], variants: tuple[str, ...], rep
 
     \b
     Exit status: 0 every run happened (and every expect= matched), 1 an expect= was not met,
-    2 usage or configuration error (nothing ran), 3 cannot run here.
+    2 usage or configuration error (nothing ran), 3 cannot run here, 130 interrupted (Ctrl-C).
     """
     import tempfile
 
+    check_writable(report, "--report")
     if params.get("artifacts_dir"):
         root = Path(params["artifacts_dir"]).absolute()
         if root.exists() and any(root.iterdir()):
@@ -281,6 +320,9 @@ def compare(workload: str, args: tuple[str, ...], variants: tuple[str, ...], rep
             kwargs = launch_kwargs(p)
             kwargs["artifacts_dir"] = root / f"{i}-{wl.slug}"
             _guarded(_validate, wl, kwargs)
+            if any(name == other[0] for other in plan):
+                raise click.BadParameter(f"two variants are named {name!r}: give each a distinct name=",
+                                         param_hint="--variant")
             plan.append((name, text, wl, kwargs, expected))
     except (click.ClickException, click.exceptions.Exit):
         if root.is_dir() and not any(root.iterdir()):

@@ -202,7 +202,7 @@ def parse_expect(text: str | None) -> tuple[Outcome, ...]:
     return tuple(out)
 
 
-NOT_VARIANT = ("variant", "report", "json_out", "quiet", "expect", "explicit_gc_switch")
+NOT_VARIANT = ("variant", "variants", "report", "json_out", "quiet", "expect", "explicit_gc_switch", "artifacts_dir")
 BOOLEAN = {"on": True, "true": True, "yes": True, "1": True, "off": False, "false": False, "no": False, "0": False}
 
 
@@ -219,14 +219,23 @@ def parse_variant(text: str, command: click.Command, base: dict[str, Any]) -> tu
         if isinstance(p, click.Option) and p.name and not p.is_flag or p.name == "heap_dump":
             by_name.setdefault(p.name, p)
     name = None
-    for part in (s.strip() for s in text.split(";")):
-        if not part:
-            continue
+    parts = [s.strip() for s in text.split(";") if s.strip()]
+    if not parts:
+        raise click.BadParameter(f"empty variant {text!r}: give at least one KEY=VALUE", param_hint="--variant")
+    seen: set[str] = set()
+    for part in parts:
         key, sep, value = part.partition("=")
         key = key.strip().lower().replace("-", "_")
         if not sep:
             raise click.BadParameter(f"{part!r} in {text!r} is not key=value", param_hint="--variant")
+        canonical = {"hold": "hold_", "property": "properties", "flag": "flags", "cp": "classpath", "d": "properties",
+                     "disable_explicit_gc": "explicit_gc", "heap_dump_on_oom": "heap_dump"}.get(key, key)
+        if canonical in seen and canonical not in ("flags", "properties", "classpath"):
+            raise click.BadParameter(f"key {key.replace('_', '-')!r} given twice in {text!r}", param_hint="--variant")
+        seen.add(canonical)
         if key == "name":
+            if not value.strip():
+                raise click.BadParameter(f"empty name= in {text!r}", param_hint="--variant")
             name = value
             continue
         key = {"hold": "hold_", "property": "properties", "flag": "flags", "cp": "classpath", "d": "properties",

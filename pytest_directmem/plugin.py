@@ -178,6 +178,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         links = [f"\nreport:     {report_link(session_report.path, rec['anchor'])}"
                  for rec in attach_runs(report, item.nodeid, runs)]
     if report.failed and runs:
-        text = "\n\n".join(f"[run {i}] " + r.summary() + link for i, (r, link) in enumerate(zip(runs, links), 1))
+        from .result import ExpectationFailed
+
+        shown = call.excinfo.value.run if call.excinfo and isinstance(call.excinfo.value, ExpectationFailed) else None
+        text = "\n\n".join(f"[run {i}] " + ("(its summary is in the failure above)" if r is shown else r.summary()) + link
+                             for i, (r, link) in enumerate(zip(runs, links), 1))
         report.sections.append(("directmem runs", text))
 

@@ -24,6 +24,31 @@ class Outcome(enum.Enum):
     def __str__(self) -> str:
         return self.name
 
+    @classmethod
+    def parse(cls, value: object, option: str = "outcome") -> Outcome:
+        """An Outcome from itself, its value ("direct-oom") or its name ("DIRECT_OOM", "direct_oom").
+
+        Raises ConfigError (a ValueError) naming the valid outcomes for anything else.
+        """
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, str):
+            key = value.strip().lower().replace("_", "-")
+            for o in cls:
+                if o.value == key:
+                    return o
+        from .errors import ConfigError
+
+        raise ConfigError(option, value, "not an outcome; choose one of " + ", ".join(o.value for o in cls))
+
+
+class ExpectationFailed(AssertionError):
+    """Run.expect() did not match; `.run` is the run (its summary is the message: shown once)."""
+
+    def __init__(self, message: str, run: Any):
+        super().__init__(message)
+        self.run = run
+
 
 @dataclass(frozen=True)
 class OomError:
@@ -163,8 +188,9 @@ class Run:
         return run_summary(self, tail=tail)
 
     def expect(self, outcome: Outcome | str) -> Run:
-        """Assert the outcome; on mismatch raise AssertionError carrying the whole summary."""
-        want = outcome if isinstance(outcome, Outcome) else Outcome[str(outcome).upper().replace("-", "_")]
+        """Assert the outcome; on mismatch raise ExpectationFailed (an AssertionError) carrying the whole
+        summary. `outcome` is an Outcome, its value or its name; anything else is a ConfigError listing them."""
+        want = Outcome.parse(outcome, "expect")
         if self.outcome is not want:
-            raise AssertionError(f"expected outcome {want}, got {self.outcome}\n{self.summary()}")
+            raise ExpectationFailed(f"expected outcome {want}, got {self.outcome}\n{self.summary()}", self)
         return self

@@ -24,6 +24,20 @@ def parse_jdks(value: str | None) -> list[str | None]:
     return list(items)
 
 
+def _check_options(jdks: list[str | None], flags: tuple[str, ...]) -> None:
+    """A bad --jdk or --flag is a usage error (exit 2) before any run, as in `directmem run`."""
+    from ..config import JvmConfig
+    from ..errors import ConfigError
+    from ..jdk import validate_jdk_spec
+
+    try:
+        for j in jdks:
+            validate_jdk_spec(j, "--jdk")
+        JvmConfig.create(flags=list(flags), sources={"flags": "--flag"})
+    except ConfigError as e:
+        raise click.UsageError(str(e)) from None
+
+
 @click.command("incidents")
 @click.option("-v", "--verbose", is_flag=True, help="also list each incident's variants and what they show")
 @click.option("--json", "as_json", is_flag=True, help="machine-readable: ids, titles, sources, variants")
@@ -87,6 +101,7 @@ def reproduce(incident_ids: tuple[str, ...], run_all: bool, variants: tuple[str,
         if name not in known:
             raise click.UsageError(f"no variant {name!r} in {', '.join(i.id for i in chosen)}; variants: {', '.join(sorted(known))}")
     jdks = parse_jdks(jdk)
+    _check_options(jdks, flags)
     jobs = runner.plan(chosen, jdks, backend=backend, repeat=repeat, variants=variants, flags=flags)
     click.echo(f"running {len(jobs)} runs ({len(jobs) // repeat} per pass x {repeat}) with {workers} at a time ...", err=True)
     done = [0]

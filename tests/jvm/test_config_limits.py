@@ -95,3 +95,11 @@ def test_a_log_flag_is_rejected_exactly_when_it_empties_the_harness_gc_log(flag,
     except dm.ConfigError:
         rejected = True
     assert rejected == silenced, textwrap.shorten((with_flag / "gc.log").read_text(), 200)
+
+
+def test_run_expect_typo_is_a_config_error_listing_the_outcomes(tmp_path):
+    run = dm.launch(dm.workloads.churn(1, "4k"), artifacts_dir=tmp_path / "a")
+    with pytest.raises(dm.ConfigError) as info:
+        run.expect("direct_oom_typo")
+    assert info.value.option == "expect" and "completed, direct-oom" in str(info.value)
+    assert run.expect("completed") is run and run.expect("COMPLETED") is run

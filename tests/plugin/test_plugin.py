@@ -123,3 +123,30 @@ def test_keep_writes_every_run_under_the_rootdir(pytester):
     result.assert_outcomes(passed=1)
     kept = list((pytester.path / "directmem-artifacts").glob("*test_passes/run01-churn/journal.jsonl"))
     assert len(kept) == 1
+
+
+def test_a_failed_expect_prints_the_run_summary_once(pytester):
+    pytester.makepyfile("""
+        import pytest_directmem as dm
+
+        def test_expect_fails(directmem):
+            directmem.run(dm.workloads.churn(4, "1m"), max_direct="16m").expect("direct-oom")
+    """)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    text = result.stdout.str()
+    assert "expected outcome DIRECT_OOM, got COMPLETED" in text
+    assert text.count("workload:   churn(4, 1m)") == 1, text
+    assert "[run 1] (its summary is in the failure above)" in text
+
+
+def test_expect_with_an_unknown_outcome_lists_the_valid_ones():
+    import pytest
+    import pytest_directmem as dm
+    from pytest_directmem.result import ExpectationFailed, Outcome
+
+    assert Outcome.parse("direct_oom") is Outcome.DIRECT_OOM and Outcome.parse("DIRECT_OOM") is Outcome.DIRECT_OOM
+    with pytest.raises(dm.ConfigError) as info:
+        Outcome.parse("direct_oom_typo", "expect")
+    assert "invalid expect='direct_oom_typo'" in str(info.value) and "direct-oom, heap-oom" in str(info.value)
+    assert isinstance(info.value, ValueError) and issubclass(ExpectationFailed, AssertionError)

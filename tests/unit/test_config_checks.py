@@ -112,3 +112,4 @@ def test_heap_minimum_matches_the_constant():
     JvmConfig.create(heap=MIN_HEAP)
     with pytest.raises(dm.ConfigError, match="at least 4m"):
         JvmConfig.create(heap=MIN_HEAP - 1)
+

@@ -302,7 +302,7 @@ def compare(workload: str, args: tuple[str, ...], variants: tuple[str, ...], rep
     Exit status: 0 every run happened (and every expect= matched), 1 an expect= was not met,
     2 usage or configuration error (nothing ran), 3 cannot run here, 130 interrupted (Ctrl-C).
     """
-    import tempfile
+    from .runs_dir import new_run_dir
 
     check_writable(report, "--report")
     if params.get("artifacts_dir"):
@@ -310,7 +310,7 @@ def compare(workload: str, args: tuple[str, ...], variants: tuple[str, ...], rep
         if root.exists() and any(root.iterdir()):
             raise CliError(f"invalid --artifacts-dir {str(root)!r}: must be a new or empty directory", EXIT_USAGE)
     else:
-        root = Path(tempfile.mkdtemp(prefix="directmem-compare-"))
+        root = new_run_dir("compare")
     plan = []
     try:  # every variant is checked before the first run starts
         for i, text in enumerate(variants, 1):

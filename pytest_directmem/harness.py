@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-import tempfile
+import shutil
 import time
 from pathlib import Path
 from typing import Any
 
 from .backends import JOURNAL_NAME, get_backend
 from .config import JvmConfig
-from .errors import ConfigError
+from .errors import BackendUnavailable, ConfigError
+from .runs_dir import new_run_dir
 from .observe.collect import collect
 from .result import Run
 from .workloads import Workload
@@ -21,7 +22,10 @@ def launch(workload: Workload, **options: Any) -> Run:
 
     Options: jdk, backend, heap, max_direct, explicit_gc, gc, heap_dump_on_oom, flags, properties,
     classpath, memory, cpus, timeout, artifacts_dir (see README). Raises ConfigError before any
-    process starts when an option or the workload is bad.
+    process starts when an option or the workload is bad; a directory the harness made for the run is
+    removed again then. Without artifacts_dir the artifacts go to a new directory under
+    runs_dir.runs_root() (~/.cache/pytest-directmem/runs, pruned after 7 days); ``run.cleanup()`` or
+    ``with dm.launch(...) as run:`` removes it at once.
     """
     sources = options.pop("_sources", None)
     config = JvmConfig.create(sources=sources, **options)
@@ -38,9 +42,15 @@ def run_config(workload: Workload, config: JvmConfig) -> Run:
     if not isinstance(workload, Workload):
         raise ConfigError("workload", workload, "build one with dm.workloads.churn(...), hold(...), call(...) ...")
     backend = get_backend(config.backend)
-    artifacts = config.artifacts_dir or Path(tempfile.mkdtemp(prefix=f"directmem-{workload.slug}-"))
+    made = config.artifacts_dir is None or not config.artifacts_dir.exists()
+    artifacts = config.artifacts_dir or new_run_dir(workload.slug)
     artifacts.mkdir(parents=True, exist_ok=True)
-    proc = backend.launch(workload, config, artifacts)
+    try:
+        proc = backend.launch(workload, config, artifacts)
+    except (ConfigError, BackendUnavailable):  # raised before the worker started: leave nothing behind
+        if made:
+            shutil.rmtree(artifacts, ignore_errors=True)
+        raise
     if proc.timed_out:  # the journal says who ended the run, for anyone reading it later
         _journal(artifacts, "killed", reason="timeout", timeout_s=config.timeout)
     return collect(artifacts, proc, workload=str(workload), backend=backend.name, limits=config.describe())

@@ -187,6 +187,23 @@ class Run:
 
         return run_summary(self, tail=tail)
 
+    def cleanup(self) -> None:
+        """Remove this run's artifacts directory (heap dumps included); `artifacts` then names nothing.
+
+        Runs launched without artifacts_dir live under runs_dir.runs_root() and are pruned after a week
+        anyway; call this (or use ``with dm.launch(...) as run:``) to drop one at once.
+        """
+        import shutil
+
+        if self.artifacts is not None:
+            shutil.rmtree(self.artifacts, ignore_errors=True)
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cleanup()
+
     def expect(self, outcome: Outcome | str) -> Run:
         """Assert the outcome; on mismatch raise ExpectationFailed (an AssertionError) carrying the whole
         summary. `outcome` is an Outcome, its value or its name; anything else is a ConfigError listing them."""

@@ -10,4 +10,5 @@ def _artifacts_in_tmp_path(tmp_path, monkeypatch):
     scratch = tmp_path / "tmpdir"
     scratch.mkdir()
     monkeypatch.setenv("TMPDIR", str(scratch))  # subprocesses
+    monkeypatch.setenv("DIRECTMEM_RUNS_DIR", str(scratch))  # runs without --artifacts-dir
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # CliRunner, in this process

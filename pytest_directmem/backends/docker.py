@@ -33,6 +33,7 @@ from ..workloads import Workload
 from . import PACKAGE_ROOT, ProcessResult, bare_java_command, user_sys_path, worker_spec, write_spec
 from .cgroup import PeakPoller
 from .engine import docker_client
+from .transport import COPY_ROOT, Input, Placement, copy_in, plan_inputs
 
 LABEL_SESSION = "io.directmem.session"
 LABEL_PID = "io.directmem.pid"
@@ -81,6 +82,7 @@ class Plan:
     jvm_args: list[str]
     classpath: list[str]  # as the container sees it
     limits: dict[str, Any] = field(default_factory=dict)  # docker-py create() keywords
+    copies: list[Placement] = field(default_factory=list)  # inputs the container user cannot read: copied in
 
 
 def jdk_major(jdk: str | None) -> int:
@@ -156,19 +158,23 @@ def plan_run(workload: Workload, config: JvmConfig, artifacts: Path, *, image: s
 
     jar_path = fixtures_jar()  # (re)built first: it lives in the package dir mounted below
     pkg = PACKAGE_ROOT / "pytest_directmem"
-    mounts = [Mount(str(pkg), f"{PKG_DIR}/{pkg.name}"), Mount(str(artifacts), ARTIFACTS, read_only=False)]
-    jar = f"{PKG_DIR}/{pkg.name}/{jar_path.relative_to(pkg).as_posix()}"
-    classpath = [jar]
+    pkg_target = f"{PKG_DIR}/{pkg.name}"
+    inputs = [Input(str(pkg), pkg_target)]
     for i, entry in enumerate(config.classpath):
-        target = f"/directmem/cp/{i}/{entry.name or 'root'}"
-        mounts.append(Mount(str(entry), target))
-        classpath.append(target)
-    sys_path = []
+        inputs.append(Input(str(entry), f"/directmem/cp/{i}/{entry.name or 'root'}"))
+    py_targets = []
     if workload.kind == "call":
         for i, entry in enumerate(_user_import_dirs()):
-            target = f"/directmem/py/{i}"
-            mounts.append(Mount(entry, target))
-            sys_path.append(target)
+            inputs.append(Input(entry, f"/directmem/py/{i}", python=True))
+            py_targets.append(f"/directmem/py/{i}")
+    uid, gid = (int(x) for x in user.split(":"))
+    placements = plan_inputs(inputs, uid, gid)
+    where = {p.input.target: p.target for p in placements}
+    mounts = [Mount(p.input.source, p.target) for p in placements if not p.copy]
+    mounts.append(Mount(str(artifacts), ARTIFACTS, read_only=False))
+    classpath = [f"{where[pkg_target]}/{jar_path.relative_to(pkg).as_posix()}"]
+    classpath += [where[i.target] for i in inputs[1:1 + len(config.classpath)]]
+    sys_path = [where[t] for t in py_targets]
     jvm_args = to_jvm_args(config, ARTIFACTS, major)
     spec = worker_spec(workload, libjvm=LIBJVM, jvm_args=jvm_args, classpath=classpath, sys_path=sys_path)
     write_spec(artifacts, spec)
@@ -180,8 +186,9 @@ def plan_run(workload: Workload, config: JvmConfig, artifacts: Path, *, image: s
     if config.cpus is not None:
         limits["nano_cpus"] = int(config.cpus * 1e9)
     return Plan(image=image, major=major, user=user, mounts=mounts, command=["sh", "-c", script],
-                env={"PYTHONPATH": PKG_DIR, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"},
-                jvm_args=jvm_args, classpath=classpath, limits=limits)
+                env={"PYTHONPATH": where[pkg_target].rsplit("/", 1)[0], "PYTHONUNBUFFERED": "1",
+                     "PYTHONDONTWRITEBYTECODE": "1"},
+                jvm_args=jvm_args, classpath=classpath, limits=limits, copies=[p for p in placements if p.copy])
 
 
 def _user_import_dirs() -> list[str]:
@@ -209,7 +216,8 @@ def docker_run_command(plan: Plan, argv: list[str]) -> str:
         cmd += ["--memory", format_size(plan.limits["mem_limit"]), "--memory-swap", format_size(plan.limits["memswap_limit"])]
     if "nano_cpus" in plan.limits:
         cmd += ["--cpus", f"{plan.limits['nano_cpus'] / 1e9:g}"]
-    for m in plan.mounts:
+    copied = [Mount(p.input.source, p.target) for p in plan.copies]  # by hand, a bind mount is the way
+    for m in plan.mounts + copied:
         row = io.StringIO()  # --mount is CSV: quote a path holding ',' or '"'
         csv.writer(row, lineterminator="").writerow(
             ["type=bind", f"source={m.source}", f"target={m.target}"] + (["readonly"] if m.read_only else []))
@@ -261,12 +269,18 @@ def run_container(client: Any, plan: Plan, artifacts: Path, timeout: float) -> t
               LABEL_HOST: socket.gethostname(), LABEL_ARTIFACTS: str(artifacts)}
     name = f"directmem-{SESSION_ID}-{pid}-{next(_counter)}"
     mounts = [docker.types.Mount(m.target, m.source, type="bind", read_only=m.read_only) for m in plan.mounts]
-    container = poller = None
+    container = poller = volume = None
     timed_out, code, t0, t1 = False, None, time.monotonic(), None
     try:
+        if plan.copies:  # a volume for the inputs the container user cannot read through a bind mount
+            volume = client.volumes.create(name=f"{name}-in", labels=labels)
+            mounts.append(docker.types.Mount(COPY_ROOT, volume.name, type="volume"))
         container = client.containers.create(
             plan.image, plan.command, name=name, user=plan.user, environment=plan.env, working_dir=ARTIFACTS,
             mounts=mounts, labels=labels, stdin_open=False, tty=False, **plan.limits)
+        if plan.copies:
+            uid, gid = (int(x) for x in plan.user.split(":"))
+            copy_in(client, container, plan.copies, uid, gid)
         t0 = time.monotonic()
         try:
             container.start()
@@ -301,6 +315,19 @@ def run_container(client: Any, plan: Plan, artifacts: Path, timeout: float) -> t
                 poller.stop(0)
         finally:
             _remove(client, container.id if container is not None else name)
+            if volume is not None:
+                _remove_volume(volume)
+
+
+def _remove_volume(volume: Any) -> None:
+    for attempt in range(3):
+        try:
+            volume.remove(force=True)
+            return
+        except Exception as exc:  # noqa: BLE001 - in use a moment longer, or gone
+            if "no such volume" in str(exc).lower():
+                return
+            time.sleep(0.2 * (attempt + 1))
 
 
 def _state(client: Any, ident: str) -> dict[str, Any]:

@@ -1,0 +1,71 @@
+"""Docker runs that read the user's files from 0700 directories (pytest's tmp_path, a private checkout):
+the container user cannot read a bind mount of them, so they are copied in through the engine API."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+
+import pytest
+
+import pytest_directmem as dm
+from pytest_directmem.backends import docker as backend
+from tests.jvm.java_classes import HAS_JAVAC, compile_leak
+
+W = dm.workloads
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture(autouse=True)
+def engine():
+    from pytest_directmem.backends.engine import docker_client, docker_unavailable_reason
+
+    reason = docker_unavailable_reason()
+    if reason:
+        if os.environ.get("DIRECTMEM_REQUIRE_DOCKER") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    client = docker_client()
+    yield client
+    mine = {"label": f"{backend.LABEL_PID}={os.getpid()}"}
+    assert client.containers.list(all=True, filters=mine) == []
+    assert client.volumes.list(filters=mine) == []
+
+
+def _private(path):
+    for dirpath, dirnames, filenames in os.walk(path):
+        os.chmod(dirpath, 0o700)
+        for f in filenames:
+            os.chmod(os.path.join(dirpath, f), 0o600)
+    os.chmod(path, 0o700)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="as non-root the container runs as the host user, who reads its own files")
+def test_a_call_module_in_a_0700_directory(tmp_path, monkeypatch):
+    priv = tmp_path / "priv"
+    priv.mkdir()
+    (priv / "private_workload_mod.py").write_text(textwrap.dedent("""
+        def direct_count(jvm, n):
+            ByteBuffer = jvm.JClass("java.nio.ByteBuffer")
+            held = [ByteBuffer.allocateDirect(1024) for _ in range(n)]
+            return len(held)
+    """))
+    _private(priv)
+    monkeypatch.syspath_prepend(str(priv))
+    import private_workload_mod
+
+    run = dm.launch(W.call(private_workload_mod.direct_count, 5), backend="docker", jdk="17",
+                    artifacts_dir=tmp_path / "a")
+    assert run.outcome is dm.Outcome.COMPLETED, run.summary()
+    assert run.value == 5
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not HAS_JAVAC, reason="root (container uid 1000) and javac needed")
+def test_a_main_class_in_a_0700_classpath_directory(tmp_path):
+    classes = compile_leak(tmp_path)
+    _private(classes)
+    run = dm.launch(W.main("Leak", 3), backend="docker", jdk="17", classpath=[classes], heap="64m", max_direct="16m",
+                    artifacts_dir=tmp_path / "a")
+    assert run.outcome is dm.Outcome.COMPLETED, run.summary()
+    assert "held 3" in run.stdout
+    assert f"source={classes},target=/directmem/in/directmem/cp/0/classes" in run.command

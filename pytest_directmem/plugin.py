@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
-from .errors import BackendUnavailable, ConfigError
+from .errors import BackendUnavailable, ConfigError, DirectmemError
 from .settings import Setting, resolve_settings
 
 HELP_BACKEND = "where runs happen: local (child process, default) or docker (containers with cgroup limits)"
@@ -28,6 +29,7 @@ REQUIRE_DOCKER = "DIRECTMEM_REQUIRE_DOCKER"
 
 _settings_key = pytest.StashKey[dict]()
 _runs_key = pytest.StashKey[list]()
+_fixture_key = pytest.StashKey[Any]()
 _report_key = pytest.StashKey[pytest.TestReport]()
 _session_report_key = pytest.StashKey[Any]()
 
@@ -116,6 +118,7 @@ def directmem(request: pytest.FixtureRequest, directmem_jdk: str | None, tmp_pat
         root = tmp_path / "directmem"
     dm = DirectMem(defaults, sources, root)
     request.node.stash[_runs_key] = dm.runs
+    request.node.stash[_fixture_key] = dm
     yield dm
     report = request.node.stash.get(_report_key, None)
     if not keep and report is not None and report.passed:
@@ -130,6 +133,7 @@ class DirectMem:
         self._sources = sources
         self.root = root
         self.runs: list[Any] = []
+        self.in_progress: Any = None  # an interrupted.InProgress while a run has not returned
 
     def run(self, workload: Any, **options: Any) -> Any:
         from .harness import launch
@@ -139,9 +143,19 @@ class DirectMem:
         if "artifacts_dir" not in opts:
             slug = getattr(workload, "slug", "run")
             opts["artifacts_dir"] = self.root / f"run{len(self.runs) + 1:02d}-{slug}"
+        from .interrupted import InProgress
+
+        number = len(self.runs) + 1
+        self.in_progress = InProgress(number, str(workload), Path(opts["artifacts_dir"]))
+        # on stderr (captured): pytest-timeout's thread method prints it before it ends the process
+        sys.stderr.write(f"directmem: run {number} started: {workload}, artifacts in {opts['artifacts_dir']}\n")
         try:
             run = launch(workload, _sources=sources, **opts)
-        except BackendUnavailable as e:
+            self.in_progress = None
+        except DirectmemError as e:  # the harness's own errors: no run was interrupted
+            self.in_progress = None
+            if not isinstance(e, BackendUnavailable):
+                raise
             if os.environ.get(REQUIRE_DOCKER) == "1":
                 pytest.fail(f"{e} ({REQUIRE_DOCKER}=1)", pytrace=False)
             pytest.skip(str(e))
@@ -177,6 +191,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
         links = [f"\nreport:     {report_link(session_report.path, rec['anchor'])}"
                  for rec in attach_runs(report, item.nodeid, runs)]
+    fixture = item.stash.get(_fixture_key, None)
+    if report.failed and fixture is not None and fixture.in_progress is not None:
+        from .interrupted import summary_so_far  # e.g. pytest-timeout fired mid-run (signal method)
+
+        report.sections.append(("directmem run interrupted", summary_so_far(fixture.in_progress)))
     if report.failed and runs:
         from .result import ExpectationFailed
 

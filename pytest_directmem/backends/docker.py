@@ -5,7 +5,8 @@ directory, the user's classpath entries and (for call() workloads) the user's im
 read-only, the artifacts dir read-write at /artifacts. The worker's output goes to /artifacts/stdout.txt
 and stderr.txt so it survives the container, which is removed on every path: normal end, timeout (SIGQUIT
 for a thread dump, then SIGKILL), Ctrl-C, a crashed worker. If the launching process itself is killed, a
-watchdog in the container (coreutils ``timeout -s KILL``) ends it, and sweep_stale_containers() removes it.
+reaper process (reaper.py) removes its containers within seconds; a watchdog in the container (coreutils
+``timeout -s KILL``) and sweep_stale_containers() are the fallbacks.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from ..workloads import Workload
 from . import PACKAGE_ROOT, ProcessResult, bare_java_command, user_sys_path, worker_spec, write_spec
 from .cgroup import PeakPoller
 from .engine import docker_client
+from .reaper import ensure_reaper
 from .transport import COPY_ROOT, Input, Placement, copy_in, plan_inputs
 
 LABEL_SESSION = "io.directmem.session"
@@ -236,6 +238,7 @@ class DockerBackend:
 
         major = jdk_major(config.jdk)  # ConfigError before anything starts
         client = docker_client()  # BackendUnavailable with the reason
+        ensure_reaper(SESSION_ID, LABEL_SESSION)  # removes this process's containers once it dies
         _sweep_once(client)
         image = image_for(major, client)
         artifacts = Path(artifacts).absolute()

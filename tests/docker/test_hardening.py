@@ -33,7 +33,7 @@ def client():
 
 
 def mine(client):
-    return client.containers.list(all=True, filters={"label": f"{backend.LABEL_PID}={os.getpid()}"})
+    return client.containers.list(all=True, sparse=True, filters={"label": f"{backend.LABEL_PID}={os.getpid()}"})
 
 
 @pytest.fixture(autouse=True)

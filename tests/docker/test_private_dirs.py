@@ -28,7 +28,7 @@ def engine():
     client = docker_client()
     yield client
     mine = {"label": f"{backend.LABEL_PID}={os.getpid()}"}
-    assert client.containers.list(all=True, filters=mine) == []
+    assert client.containers.list(all=True, sparse=True, filters=mine) == []
     assert client.volumes.list(filters=mine) == []
 
 

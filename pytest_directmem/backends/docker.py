@@ -403,6 +403,9 @@ def sweep_stale_containers(client: Any = None) -> int:
             removed += 1
         except Exception:  # noqa: BLE001 - removed meanwhile
             pass
+    for v in client.volumes.list(filters={"label": LABEL_SESSION}):  # copied-in inputs of dead owners
+        if not _owner_alive(v.attrs.get("Labels") or {}):
+            _remove_volume(v)
     return removed
 
 

@@ -188,16 +188,9 @@ def info(run: Any) -> dict[str, Any]:
     counter), peak_allocator (the allocator's usedDirectMemory(), -1 when not reported),
     peak_jdk_direct (the JDK's direct pool) and the scenario's counts (allocated, kept_buffers,
     kept_bytes; received, reads, retained_buffers, retained_capacity). {} without events."""
-    from .backends import JOURNAL_NAME
-    from .observe.journal import read_journal
+    from .observe.journal import notes
 
-    if run.artifacts is None or not (Path(run.artifacts) / JOURNAL_NAME).is_file():
-        return {}
-    out: dict[str, Any] = {}
-    for e in read_journal(Path(run.artifacts) / JOURNAL_NAME):
-        if e.get("event") == "note":
-            out.update({k[len("netty_"):]: v for k, v in e.items() if k.startswith("netty_")})
-    return out
+    return {k[len("netty_"):]: v for k, v in notes(run.events).items() if k.startswith("netty_")}
 
 
 # ------------------------------------------------------------------------------- the jar

@@ -132,7 +132,7 @@ class DirectMem:
         self.runs: list[Any] = []
 
     def run(self, workload: Any, **options: Any) -> Any:
-        from .harness import launch
+        from .launcher import launch
 
         opts = {**self.defaults, **options}
         sources = {k: v for k, v in self._sources.items() if k not in options}

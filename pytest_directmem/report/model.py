@@ -11,7 +11,7 @@ import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..observe.journal import first, read_journal
+from ..observe.journal import first
 
 if TYPE_CHECKING:
     from ..result import Run
@@ -113,21 +113,10 @@ def _bytes_text(opt: str, value: str) -> str:
     return value
 
 
-def _read_spec(artifacts: Path | None) -> dict[str, Any] | None:
-    import json
-
-    if artifacts is None:
-        return None
-    try:
-        return json.loads((artifacts / "spec.json").read_text())
-    except (OSError, ValueError):
-        return None
-
-
 def run_record(run: Run, *, name: str | None = None, anchor: str | None = None, timeline: bool = True,
                **extra: Any) -> dict[str, Any]:
     """Everything a report shows about `run`, as JSON-able data. `timeline=False` drops samples and GC events."""
-    events = read_journal(run.artifacts / "journal.jsonl") if run.artifacts else []
+    events = run.events
     oom_event, start, started = first(events, "oom"), first(events, "workload_start"), first(events, "jvm_started")
     uptimes = [e["uptime_ms"] for e in events if isinstance(e.get("uptime_ms"), (int, float))]
     samples = [[s.uptime_ms, s.used, s.capacity, s.heap_used] for s in run.direct.samples]
@@ -136,7 +125,7 @@ def run_record(run: Run, *, name: str | None = None, anchor: str | None = None, 
     if run.oom is not None and oom_at is None and (samples or uptimes):
         oom_at, oom_approx = max([s[0] for s in samples] + uptimes), True  # the worker never journaled it
     input_args = run.jvm.input_args or tuple((started or {}).get("input_args") or ())
-    spec = _read_spec(run.artifacts)
+    spec = run.spec or None
     dump_flag = any(a == "-XX:+HeapDumpOnOutOfMemoryError" for a in (input_args or (spec or {}).get("jvm_args") or ()))
     rec: dict[str, Any] = {
         "name": name or run.workload, "anchor": anchor or anchor_for(name or run.workload),

@@ -7,7 +7,8 @@ import subprocess
 import pytest
 
 import pytest_directmem as dm
-from pytest_directmem.observe.journal import first, read_journal
+from pytest_directmem.artifacts import read_journal
+from pytest_directmem.observe.journal import first
 from tests.jvm.java_classes import HAS_JAVAC, compile_leak
 
 W = dm.workloads
@@ -124,7 +125,7 @@ def test_timeout_kills_the_group_and_keeps_artifacts(directmem):
     run = directmem.run(W.static("java.lang.Thread#sleep", 120_000), timeout=2)
     run.expect("timeout")
     assert run.duration_s < 10
-    pid = first(read_journal(run.artifacts / "journal.jsonl"), "worker_started")["pid"]
+    pid = first(read_journal(run.artifacts), "worker_started")["pid"]
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
     assert run.artifacts.is_dir() and (run.artifacts / "spec.json").exists()
@@ -161,7 +162,7 @@ def test_reproducing_command_reruns_the_same_way(directmem, tmp_path):
         (run.artifacts / name).unlink()
     proc = subprocess.run(run.command, shell=True, capture_output=True, timeout=60)
     assert proc.returncode == 3  # the worker's exit code for an OOM
-    events = read_journal(run.artifacts / "journal.jsonl")
+    events = read_journal(run.artifacts)
     assert first(events, "oom")["message"] == run.oom.message
 
 

@@ -33,7 +33,7 @@ from ..workloads import Workload
 from .. import artifacts as A
 from . import PACKAGE_ROOT, ProcessResult, bare_java_command, user_sys_path, worker_spec, write_status
 from .cgroup import PeakPoller
-from .engine import docker_client
+from .engine import docker_client, engine_url
 
 LABEL_SESSION = "io.directmem.session"
 LABEL_PID = "io.directmem.pid"
@@ -282,7 +282,7 @@ def run_container(client: Any, plan: Plan, artifacts: Path, timeout: float) -> t
         host = container.attrs.get("HostConfig") or {}
         info = ContainerInfo(oom_killed=bool(state.get("OOMKilled")), memory_limit=host.get("Memory") or None,
                              image=plan.image, id=container.id, exit_code=state.get("ExitCode", code),
-                             engine=getattr(client.api, "base_url", None))
+                             engine=engine_url())
         if code is None:
             code = state.get("ExitCode")
         return code, timed_out, t1 - t0, peak, info

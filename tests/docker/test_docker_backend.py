@@ -322,3 +322,11 @@ def test_cgroup_v1_in_a_cgroup_namespace_and_the_poller_keeps_the_max(tmp_path):
 
 
 from tests.jvm import python_workloads  # noqa: E402  (module-level functions for call())
+
+
+def test_load_run_rebuilds_the_launched_run(directmem):
+    run = directmem.run(W.hold("1m"), backend="docker", memory="128m", max_direct="1g")
+    run.expect("oom-killed")
+    again = dm.load_run(run.artifacts)
+    assert again == run and again.container == run.container and again.container.oom_killed
+    assert again.container.engine == os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")

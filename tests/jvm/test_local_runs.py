@@ -167,3 +167,12 @@ def test_reproducing_command_reruns_the_same_way(directmem, tmp_path):
 
 
 from tests.jvm import python_workloads  # noqa: E402  (module-level functions for call())
+
+
+def test_load_run_rebuilds_the_launched_run(directmem):
+    for run in (directmem.run(W.churn(50, "1m"), explicit_gc="disabled", **SEED), directmem.run(W.churn(5, "1m"))):
+        again = dm.load_run(run.artifacts)
+        assert again == run and again.events == run.events and again.spec == run.spec
+        assert (again.outcome, again.oom, again.gc, again.direct, again.jvm, again.container, again.exit_code,
+                again.command) == (run.outcome, run.oom, run.gc, run.direct, run.jvm, run.container, run.exit_code,
+                                   run.command)

@@ -98,7 +98,8 @@ def write_status(directory: Path, **status: Any) -> Path:
     backend, 128+N or the container's code on docker), ``signal`` (the signal's name when it ended by
     one), ``timed_out`` (bool), ``duration_s`` (float, start to exit), ``peak_rss`` (bytes: the child's
     ru_maxrss locally, the cgroup's peak in a container), ``command`` (shell line repeating the run),
-    ``java_command`` (the same without Python, for Java workloads), ``backend``, ``host``,
+    ``java_command`` (the same without Python, for Java workloads), ``cli_command`` (the ``directmem run``
+    line that repeats it; None for call() with keyword arguments), ``backend``, ``host``,
     ``workload`` (its repr), ``limits`` (the options in force, JvmConfig.describe()), ``java``
     ({version, major, home} as the backend resolved it), ``container`` ({oom_killed, memory_limit,
     image, id, exit_code, engine}) and ``notes`` (list of str).

@@ -28,7 +28,8 @@ from typing import Any, Iterator
 
 from .config import format_size, parse_size
 from .errors import ConfigError, DirectmemError
-from .workloads import Workload, _count, _duration_ms
+from .units import parse_duration_ms
+from .workloads import Workload, _count
 
 __all__ = ["alloc", "loopback", "options", "classpath", "info", "OPENS", "REFLECTION", "ALLOCATORS",
            "ALLOCATOR_TYPES", "scenario_jar", "deferred_build", "netty_scenario"]
@@ -153,7 +154,7 @@ def loopback(connections: int = 4, message: int | str = "8k", messages: int = 10
     n = _count("netty.loopback.messages", messages, 1)
     a = _allocator(allocator, "netty.loopback.allocator")
     k = _count("netty.loopback.keep_every", keep_every, 0)
-    ms = _duration_ms("netty.loopback.wait", wait)
+    ms = parse_duration_ms("netty.loopback.wait", wait)
     label = f"netty.loopback({c}, {format_size(m)}, {n}, allocator={a}{'' if k == 1 else f', keep_every={k}'})"
     return _workload("loopback", [a, str(c), str(m), str(n), str(k), str(ms)], label)
 

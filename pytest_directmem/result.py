@@ -154,6 +154,7 @@ class Run:
     notes: tuple[str, ...] = ()  # how the evidence was read, e.g. "the worker hung after the OOM"
     timed_out: bool = False  # the harness killed the run at its timeout
     java_command: str | None = None  # the same run without Python (Java workloads), as a shell line
+    cli_command: str | None = None  # the `directmem run ...` line that repeats it
     events: tuple[dict[str, Any], ...] = field(default=(), compare=False, repr=False)  # the journal, in order
     spec: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # spec.json: what the worker ran
 

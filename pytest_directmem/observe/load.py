@@ -63,7 +63,7 @@ def load_run(artifacts_dir: str | os.PathLike[str]) -> Run:
         backend=status.get("backend") or "local", workload=status.get("workload") or _workload_text(spec),
         value=done.get("value"), hs_err=hs_errs[0] if hs_errs else None, limits=dict(status.get("limits") or {}),
         time_to_oom_s=tto, notes=tuple(status.get("notes") or ()) + tuple(notes), timed_out=timed_out,
-        java_command=status.get("java_command"), events=events, spec=spec,
+        java_command=status.get("java_command"), cli_command=status.get("cli_command"), events=events, spec=spec,
     )
 
 

@@ -71,6 +71,16 @@ def _bool(option: str) -> Callable[[object, str | None], bool]:
     return parse
 
 
+def _percentage(option: str) -> Callable[[object, str | None], float | None]:
+    def parse(value: object, source: str | None) -> float | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 100:
+            raise ConfigError(option, value, "a percentage in (0, 100]", source)
+        return float(value)
+    return parse
+
+
 def _flags(value: object, source: str | None) -> tuple[str, ...]:
     if isinstance(value, str) or not isinstance(value, (list, tuple)):
         raise ConfigError("flags", value, 'pass a list of JVM flags, e.g. flags=["-Xss512k"]', source)
@@ -189,6 +199,9 @@ OPTIONS: tuple[Option, ...] = (
            show=format_size),
     Option("max_direct", None, _size("max_direct"), '-XX:MaxDirectMemorySize, e.g. "16m"', ("--max-direct",),
            render=format_size, show=format_size),
+    Option("max_ram_percentage", None, _percentage("max_ram_percentage"), "-XX:MaxRAMPercentage: the default heap "
+           "as a percentage of the machine's or container's memory (the default direct limit follows it)",
+           ("--max-ram-percentage",), "float", render=_float),
     Option("explicit_gc", "enabled", _choice("explicit_gc", EXPLICIT_GC), "System.gc(): enabled (default), disabled "
            "(-XX:+DisableExplicitGC), concurrent (-XX:+ExplicitGCInvokesConcurrent)", ("--explicit-gc",), "choice",
            EXPLICIT_GC, (("--disable-explicit-gc", "disabled"), ("--concurrent-explicit-gc", "concurrent"))),
@@ -220,6 +233,7 @@ class JvmConfig:
     backend: str = "local"
     heap: int | None = None
     max_direct: int | None = None
+    max_ram_percentage: float | None = None
     explicit_gc: str = "enabled"
     gc: str | None = None
     heap_dump_on_oom: bool = True
@@ -310,6 +324,8 @@ def to_jvm_args(c: JvmConfig, artifacts: str, java_major: int) -> list[str]:
         args.append(f"-Xmx{format_size(c.heap)}")
     if c.max_direct is not None:
         args.append(f"-XX:MaxDirectMemorySize={format_size(c.max_direct)}")
+    if c.max_ram_percentage is not None:
+        args.append(f"-XX:MaxRAMPercentage={c.max_ram_percentage:g}")
     if c.gc is not None:
         if c.gc == "Epsilon" or (c.gc == "Z" and java_major < 15):
             args.append("-XX:+UnlockExperimentalVMOptions")

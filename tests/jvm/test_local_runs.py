@@ -176,3 +176,20 @@ def test_load_run_rebuilds_the_launched_run(directmem):
         assert (again.outcome, again.oom, again.gc, again.direct, again.jvm, again.container, again.exit_code,
                 again.command) == (run.outcome, run.oom, run.gc, run.direct, run.jvm, run.container, run.exit_code,
                                    run.command)
+
+
+def test_max_ram_percentage_sets_the_heap_as_bare_java_does(directmem, tmp_path):
+    """The option added as one row of config.OPTIONS: the heap the JVM computes equals bare java's."""
+    from pytest_directmem.artifacts import read_journal as journal
+    from pytest_directmem.fixtures import fixtures_jar
+    from pytest_directmem.jdk import resolve_jdk
+
+    run = directmem.run(W.hold("1m", 2), max_ram_percentage=10)
+    run.expect("completed")
+    assert "--max-ram-percentage 10" in run.cli_command
+    java = str(resolve_jdk(run.limits["jdk"]).java)
+    subprocess.run([java, "-XX:MaxRAMPercentage=10", "-cp", str(fixtures_jar()), "directmem.Main", "--journal",
+                    str(tmp_path / "journal.jsonl"), "hold", "1048576", "2"], check=True, capture_output=True)
+    assert run.jvm.max_heap == first(journal(tmp_path), "jvm_started")["max_heap"]
+    with pytest.raises(dm.ConfigError, match="max_ram_percentage"):
+        directmem.run(W.hold("1m", 2), max_ram_percentage=150)

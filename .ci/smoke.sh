@@ -12,8 +12,9 @@ trap 'rm -rf "$WORK"' EXIT INT TERM
 echo "smoke: building the jars the wheel ships (they are build outputs, not in git)"
 "$BUILD_PY" -c 'from pytest_directmem.fixtures import fixtures_jar; from pytest_directmem.netty import scenario_jar; print(fixtures_jar()); print(scenario_jar())'
 
-echo "smoke: building the wheel"
-"$BUILD_PY" -m pip wheel --no-deps --no-build-isolation --quiet -w "$WORK/dist" "$ROOT"
+echo "smoke: building the wheel (isolated build: setuptools from the index)"
+"$PY" -m venv "$WORK/venv"
+"$WORK/venv/bin/python" -m pip wheel --no-deps --quiet --disable-pip-version-check -w "$WORK/dist" "$ROOT"
 WHEEL=$(ls "$WORK"/dist/pytest_directmem-*.whl)
 for f in pytest_directmem/_fixtures/directmem-fixtures.jar pytest_directmem/_fixtures/directmem-netty.jar \
          pytest_directmem/incidents/expected.json; do
@@ -21,8 +22,7 @@ for f in pytest_directmem/_fixtures/directmem-fixtures.jar pytest_directmem/_fix
         || { echo "smoke: $f is not in $WHEEL"; exit 1; }
 done
 
-echo "smoke: installing $WHEEL into a fresh venv"
-"$PY" -m venv "$WORK/venv"
+echo "smoke: installing $WHEEL into the fresh venv"
 "$WORK/venv/bin/python" -m pip install --quiet --disable-pip-version-check "$WHEEL"
 
 mkdir "$WORK/suite"

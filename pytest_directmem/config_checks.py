@@ -27,7 +27,7 @@ from .errors import ConfigError
 if TYPE_CHECKING:
     from .config import JvmConfig
 
-JAVA_LONG_MAX = (1 << 63) - 1
+from .units import JAVA_LONG_MAX  # noqa: E402 - one constant for the whole package
 MIN_HEAP = 4 << 20
 MIN_MEMORY = 48 << 20
 DOCKER_MIN_MEMORY_NOTE = ("the worker (python3, JPype and the JVM) needs about 48m of container memory to start; "
@@ -87,7 +87,7 @@ def check_size(option: str, n: int, value: object, source: str | None) -> int:
     if rng is None:
         return n
     if n < rng.minimum:
-        from .config import format_size
+        from .units import format_size
 
         raise ConfigError(option, value, f"must be at least {format_size(rng.minimum)}: {rng.why_min}", source)
     if n > rng.maximum:
@@ -122,7 +122,7 @@ def check_property(name: str, source: str | None) -> None:
 # ---- contradictions: each takes the config and returns (option, value, reason) or None ----------------
 
 def _initial_above_max(c: JvmConfig) -> tuple[str, object, str] | None:
-    from .config import format_size
+    from .units import format_size
 
     maximum = c.heap
     for f in c.flags:
@@ -149,7 +149,7 @@ def _two_collectors(c: JvmConfig) -> tuple[str, object, str] | None:
 
 
 def _heap_above_memory(c: JvmConfig) -> tuple[str, object, str] | None:
-    from .config import format_size
+    from .units import format_size
 
     if c.memory is None or c.heap is None or c.heap < c.memory:
         return None
@@ -159,7 +159,7 @@ def _heap_above_memory(c: JvmConfig) -> tuple[str, object, str] | None:
 
 
 def _flag_against_option(c: JvmConfig) -> tuple[str, object, str] | None:
-    from .config import format_size
+    from .units import format_size
 
     props = dict(c.properties)
     for f in c.flags:

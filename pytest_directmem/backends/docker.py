@@ -24,16 +24,17 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..config import JvmConfig, format_size, to_jvm_args
 from ..errors import ConfigError, DirectmemError, JdkUnavailable
 from ..fixtures import fixtures_jar
 from ..result import ContainerInfo
 from ..workloads import Workload
-from . import PACKAGE_ROOT, ProcessResult, bare_java_command, user_sys_path, worker_spec, write_spec
+from .. import artifacts as A
+from . import PACKAGE_ROOT, ProcessResult, bare_java_command, user_sys_path, worker_spec, write_status
 from .cgroup import PeakPoller
-from .engine import docker_client
+from .engine import docker_client, engine_url
 from .reaper import ensure_reaper
 from .transport import COPY_ROOT, Input, Placement, copy_in, plan_inputs
 
@@ -83,6 +84,7 @@ class Plan:
     command: list[str]
     jvm_args: list[str]
     classpath: list[str]  # as the container sees it
+    spec: dict[str, Any]  # spec.json, as the worker in the container reads it
     limits: dict[str, Any] = field(default_factory=dict)  # docker-py create() keywords
     copies: list[Placement] = field(default_factory=list)  # inputs the container user cannot read: copied in
 
@@ -154,11 +156,16 @@ def _user_and_ownership(artifacts: Path) -> str:
     return f"{RUNTIME_UID}:{RUNTIME_UID}"
 
 
-def plan_run(workload: Workload, config: JvmConfig, artifacts: Path, *, image: str, major: int, user: str) -> Plan:
-    """Mounts, spec, env and limits of one run (writes the spec into the artifacts dir)."""
+def plan_run(workload: Workload, config: JvmConfig, artifacts: Path, *, image: str, major: int, user: str,
+             jar_path: Path, import_dirs: list[str],
+             decide: Callable[[list[Input], int, int], list[Placement]] = plan_inputs) -> Plan:
+    """Mounts, copies, spec, env and limits of one run. Writes nothing; reads only the permission bits of
+    the inputs (`decide`, transport.plan_inputs: bind mount what the container user can read, else copy).
+
+    `jar_path` is the fixtures jar (inside the package directory, which is mounted); `import_dirs` the
+    host directories a call() workload imports from (see _user_import_dirs)."""
     from .images import LIBJVM
 
-    jar_path = fixtures_jar()  # (re)built first: it lives in the package dir mounted below
     pkg = PACKAGE_ROOT / "pytest_directmem"
     pkg_target = f"{PKG_DIR}/{pkg.name}"
     inputs = [Input(str(pkg), pkg_target)]
@@ -166,11 +173,11 @@ def plan_run(workload: Workload, config: JvmConfig, artifacts: Path, *, image: s
         inputs.append(Input(str(entry), f"/directmem/cp/{i}/{entry.name or 'root'}"))
     py_targets = []
     if workload.kind == "call":
-        for i, entry in enumerate(_user_import_dirs()):
+        for i, entry in enumerate(import_dirs):
             inputs.append(Input(entry, f"/directmem/py/{i}", python=True))
             py_targets.append(f"/directmem/py/{i}")
     uid, gid = (int(x) for x in user.split(":"))
-    placements = plan_inputs(inputs, uid, gid)
+    placements = decide(inputs, uid, gid)
     where = {p.input.target: p.target for p in placements}
     mounts = [Mount(p.input.source, p.target) for p in placements if not p.copy]
     mounts.append(Mount(str(artifacts), ARTIFACTS, read_only=False))
@@ -179,9 +186,8 @@ def plan_run(workload: Workload, config: JvmConfig, artifacts: Path, *, image: s
     sys_path = [where[t] for t in py_targets]
     jvm_args = to_jvm_args(config, ARTIFACTS, major)
     spec = worker_spec(workload, libjvm=LIBJVM, jvm_args=jvm_args, classpath=classpath, sys_path=sys_path)
-    write_spec(artifacts, spec)
-    script = RUN_SCRIPT.format(watchdog=int(config.timeout + WATCHDOG_GRACE_S), spec=f"{ARTIFACTS}/spec.json",
-                               out=f"{ARTIFACTS}/stdout.txt", err=f"{ARTIFACTS}/stderr.txt")
+    script = RUN_SCRIPT.format(watchdog=int(config.timeout + WATCHDOG_GRACE_S), spec=f"{ARTIFACTS}/{A.SPEC}",
+                               out=f"{ARTIFACTS}/{A.STDOUT}", err=f"{ARTIFACTS}/{A.STDERR}")
     limits: dict[str, Any] = {"network_mode": "none", "pids_limit": PIDS_LIMIT, **HARDENING}
     if config.memory is not None:
         limits.update(mem_limit=config.memory, memswap_limit=config.memory)
@@ -190,7 +196,8 @@ def plan_run(workload: Workload, config: JvmConfig, artifacts: Path, *, image: s
     return Plan(image=image, major=major, user=user, mounts=mounts, command=["sh", "-c", script],
                 env={"PYTHONPATH": where[pkg_target].rsplit("/", 1)[0], "PYTHONUNBUFFERED": "1",
                      "PYTHONDONTWRITEBYTECODE": "1"},
-                jvm_args=jvm_args, classpath=classpath, limits=limits, copies=[p for p in placements if p.copy])
+                jvm_args=jvm_args, classpath=classpath, spec=spec, limits=limits,
+                copies=[p for p in placements if p.copy])
 
 
 def _user_import_dirs() -> list[str]:
@@ -242,7 +249,9 @@ class DockerBackend:
         _sweep_once(client)
         image = image_for(major, client)
         artifacts = Path(artifacts).absolute()
-        plan = plan_run(workload, config, artifacts, image=image, major=major, user=_user_and_ownership(artifacts))
+        plan = plan_run(workload, config, artifacts, image=image, major=major, user=_user_and_ownership(artifacts),
+                        jar_path=fixtures_jar(), import_dirs=_user_import_dirs() if workload.kind == "call" else [])
+        A.write_spec(artifacts, plan.spec)
         try:
             code, timed_out, duration, peak, info = run_container(client, plan, artifacts, config.timeout)
         except docker.errors.ImageNotFound:  # removed since this process cached its tag: build it again
@@ -251,11 +260,13 @@ class DockerBackend:
             plan.image = image_for(major, client)
             code, timed_out, duration, peak, info = run_container(client, plan, artifacts, config.timeout)
         java = bare_java_command("/opt/jdk/bin/java", plan.jvm_args, plan.classpath, workload)
-        return ProcessResult(
+        proc = ProcessResult(
             exit_code=code, timed_out=timed_out, duration_s=duration, command=docker_run_command(plan, plan.command),
             java_major=major, java_home="/opt/jdk", peak_rss=peak, container=info,
             java_command=docker_run_command(plan, shlex.split(java)) if java else None,
         )
+        write_status(artifacts, proc, workload, config, self.name)
+        return proc
 
 
 def run_container(client: Any, plan: Plan, artifacts: Path, timeout: float) -> tuple[int | None, bool, float, int | None, ContainerInfo]:
@@ -308,7 +319,8 @@ def run_container(client: Any, plan: Plan, artifacts: Path, timeout: float) -> t
         state = _state(client, container.id)
         host = container.attrs.get("HostConfig") or {}
         info = ContainerInfo(oom_killed=bool(state.get("OOMKilled")), memory_limit=host.get("Memory") or None,
-                             image=plan.image, id=container.id, exit_code=state.get("ExitCode", code))
+                             image=plan.image, id=container.id, exit_code=state.get("ExitCode", code),
+                             engine=engine_url())
         if code is None:
             code = state.get("ExitCode")
         return code, timed_out, t1 - t0, peak, info

@@ -14,7 +14,7 @@ import pytest_directmem as dm
 from pytest_directmem.backends import docker as backend
 from pytest_directmem.config import JvmConfig
 from pytest_directmem.config_checks import MIN_CPUS, MIN_MEMORY
-from pytest_directmem.harness import run_config
+from pytest_directmem.launcher import run_config
 
 W = dm.workloads
 pytestmark = pytest.mark.docker

@@ -1,19 +1,17 @@
-"""launch(): validate, pick a backend, run the worker, collect the artifacts into a Run. No pytest needed."""
+"""launch(): validate, pick a backend, let it run the worker and write the artifacts, read them back. No pytest needed."""
 
 from __future__ import annotations
 
-import json
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
-from .backends import JOURNAL_NAME, get_backend
+from .backends import get_backend
 from .config import JvmConfig
 from .errors import BackendUnavailable, ConfigError
-from .runs_dir import new_run_dir
-from .observe.collect import collect
+from .observe.load import load_run
 from .result import Run
+from .runs_dir import new_run_dir
 from .workloads import Workload
 
 
@@ -32,13 +30,8 @@ def launch(workload: Workload, **options: Any) -> Run:
     return run_config(workload, config)
 
 
-def _journal(artifacts: Path, event: str, **fields: Any) -> None:
-    record = {"event": event, "wall_ms": int(time.time() * 1000), "source": "harness", **fields}
-    with open(artifacts / JOURNAL_NAME, "a") as fh:
-        fh.write(json.dumps(record) + "\n")
-
-
 def run_config(workload: Workload, config: JvmConfig) -> Run:
+    """The backend runs the worker and writes the artifacts directory; load_run reads it."""
     if not isinstance(workload, Workload):
         raise ConfigError("workload", workload, "build one with dm.workloads.churn(...), hold(...), call(...) ...")
     backend = get_backend(config.backend)
@@ -46,11 +39,9 @@ def run_config(workload: Workload, config: JvmConfig) -> Run:
     artifacts = config.artifacts_dir or new_run_dir(workload.slug)
     artifacts.mkdir(parents=True, exist_ok=True)
     try:
-        proc = backend.launch(workload, config, artifacts)
+        backend.launch(workload, config, artifacts)
     except (ConfigError, BackendUnavailable):  # raised before the worker started: leave nothing behind
         if made:
             shutil.rmtree(artifacts, ignore_errors=True)
         raise
-    if proc.timed_out:  # the journal says who ended the run, for anyone reading it later
-        _journal(artifacts, "killed", reason="timeout", timeout_s=config.timeout)
-    return collect(artifacts, proc, workload=str(workload), backend=backend.name, limits=config.describe())
+    return load_run(artifacts)

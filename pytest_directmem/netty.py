@@ -154,7 +154,7 @@ def loopback(connections: int = 4, message: int | str = "8k", messages: int = 10
     n = _count("netty.loopback.messages", messages, 1)
     a = _allocator(allocator, "netty.loopback.allocator")
     k = _count("netty.loopback.keep_every", keep_every, 0)
-    ms = parse_duration_ms("netty.loopback.wait", wait)
+    ms = parse_duration_ms(wait, "netty.loopback.wait")
     label = f"netty.loopback({c}, {format_size(m)}, {n}, allocator={a}{'' if k == 1 else f', keep_every={k}'})"
     return _workload("loopback", [a, str(c), str(m), str(n), str(k), str(ms)], label)
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from .config_checks import CPUS_NOTE, MIN_CPUS, MIN_HEAP, MIN_MEMORY, check_all, check_flag, check_property, check_size
+from .config_checks import MIN_HEAP, MIN_MEMORY  # noqa: F401 - re-exported; ranges live in config_checks
+from .config_checks import CPUS_NOTE, MIN_CPUS, check_all, check_flag, check_property, check_size
 from .errors import ConfigError
 from .units import format_size, human_size, parse_size  # noqa: F401 - re-exported: sizes are options' units
 
@@ -196,7 +197,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("jdk", None, _jdk, 'JDK: "system" (default), a major (11, 17, 21, 25: provisioned when missing) or a '
            "JAVA_HOME; for pytest a comma list parametrizes tests (ids jdk11...)", ("--jdk",), session=True,
            show=lambda v: v or "system"),
-    Option("heap", None, _size("heap", MIN_HEAP), '-Xmx, e.g. "64m"', ("--heap",), render=format_size,
+    Option("heap", None, _size("heap"), '-Xmx, e.g. "64m"', ("--heap",), render=format_size,
            show=format_size),
     Option("max_direct", None, _size("max_direct"), '-XX:MaxDirectMemorySize, e.g. "16m"', ("--max-direct",),
            render=format_size, show=format_size),
@@ -216,7 +217,7 @@ OPTIONS: tuple[Option, ...] = (
            limit=False),
     Option("classpath", (), _classpath, "a jar or class directory (repeatable)", ("--classpath", "--cp"), "multi",
            limit=False),
-    Option("memory", None, _size("memory", MIN_MEMORY), 'container memory limit, e.g. "256m" (docker backend)',
+    Option("memory", None, _size("memory"), 'container memory limit, e.g. "256m" (docker backend)',
            ("--memory",), render=format_size, show=format_size),
     Option("cpus", None, _cpus, "container CPUs (docker backend)", ("--cpus",), "float", render=_float),
     Option("timeout", 60.0, _timeout, "seconds before the run is killed (default 60)", ("--timeout",), "float",

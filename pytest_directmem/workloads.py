@@ -17,7 +17,6 @@ from .units import JAVA_LONG_MAX, format_size, parse_duration_ms, parse_size
 
 __all__ = [
     "Workload", "churn", "hold", "heap_hog", "unsafe_alloc", "socket_write", "storm", "call", "main", "static",
-    "netty_alloc", "netty_loopback",
 ]
 
 _JAVA_NAME = re.compile(r"^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$")
@@ -264,18 +263,3 @@ def _type_tag(a: object) -> str:
     if isinstance(a, float):
         return "float"
     return "str"
-
-
-# Netty scenarios (pytest_directmem.netty): thin re-exports, imported on first use.
-def netty_alloc(*args: Any, **kwargs: Any) -> Workload:
-    """dm.netty.alloc(size="1m", count=None, *, keep_every=1, allocator="default", up_to="256m")."""
-    from .netty import alloc
-
-    return alloc(*args, **kwargs)
-
-
-def netty_loopback(*args: Any, **kwargs: Any) -> Workload:
-    """dm.netty.loopback(connections=4, message="8k", messages=1000, *, allocator="default", keep_every=1)."""
-    from .netty import loopback
-
-    return loopback(*args, **kwargs)

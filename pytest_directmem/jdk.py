@@ -43,10 +43,9 @@ class Jdk:
 
 def cache_dir() -> Path:
     """The user cache: $DIRECTMEM_CACHE, else $XDG_CACHE_HOME/pytest-directmem, else ~/.cache/pytest-directmem."""
-    env = os.environ.get("DIRECTMEM_CACHE")
-    if env:
-        return Path(env).expanduser()
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pytest-directmem"
+    from .environment import environment
+
+    return environment().cache
 
 
 def validate_jdk_spec(value: object, source: str | None = None) -> str | None:
@@ -94,9 +93,11 @@ def _home_of_java(java: str) -> Path:
 
 
 def _system_home() -> Path | None:
-    env = os.environ.get("JAVA_HOME")
-    if env and (Path(env) / "lib" / "server" / "libjvm.so").is_file():
-        return Path(env)
+    from .environment import environment
+
+    env = environment().java_home
+    if env and (env / "lib" / "server" / "libjvm.so").is_file():
+        return env
     java = shutil.which("java")
     if java:
         home = _home_of_java(java)

@@ -6,13 +6,13 @@ Java objects reachable from Python, so a Python loop that drops buffers frees no
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from .errors import ConfigError
+from .targets import resolve
 from .units import JAVA_LONG_MAX, format_size, parse_duration_ms, parse_size
 
 __all__ = [
@@ -216,9 +216,7 @@ def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Workload:
     if module == "__main__":
         raise ConfigError("call.fn", fn, "must live in an importable module, not __main__")
     try:
-        obj: Any = importlib.import_module(module)
-        for part in qualname.split("."):
-            obj = getattr(obj, part)
+        obj: Any = resolve(f"{module}:{qualname}")
     except (ImportError, AttributeError) as e:
         raise ConfigError("call.fn", fn, f"cannot be imported as {module}:{qualname} ({e})") from None
     if obj is not fn and getattr(obj, "__wrapped__", None) is not fn:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -14,7 +13,9 @@ MIRROR_ENV = "DIRECTMEM_DEBIAN_MIRROR"
 def debian_mirror() -> str:
     """The Debian mirror to debootstrap from: $DIRECTMEM_DEBIAN_MIRROR, else the host's apt sources
     that serve the suite, else deb.debian.org."""
-    env = os.environ.get(MIRROR_ENV)
+    from ..environment import environment
+
+    env = environment().debian_mirror
     if env:
         return env
     for uri, suites in apt_sources(Path("/etc/apt")):

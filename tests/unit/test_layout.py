@@ -97,3 +97,16 @@ def test_only_the_artifacts_module_names_the_run_files():
     named = sorted(str(p.relative_to(PKG)) for p in PKG.rglob("*.py")
                    if p.name not in writers and pattern.search(p.read_text()))
     assert named == []
+
+
+def test_every_environment_variable_is_read_in_one_place_and_documented():
+    from pytest_directmem.config import OPTIONS
+    from pytest_directmem.environment import ENV_VARS, environment
+
+    readme = (PKG.parent / "README.md").read_text()
+    names = [name for name, _ in ENV_VARS] + [o.env for o in OPTIONS if o.session] + ["JAVA_HOME", "DOCKER_HOST"]
+    assert [n for n in names if f"`{n}" not in readme] == []
+    readers = sorted(str(p.relative_to(PKG)) for p in PKG.rglob("*.py") if "os.environ.get(" in p.read_text())
+    assert readers == ["backends/local.py", "worker/main.py"]  # PYTHONPATH for the child; the parent's pid
+    env = environment({"DIRECTMEM_CACHE": "~/x", "DIRECTMEM_CDS": "0", "DIRECTMEM_REQUIRE_DOCKER": "1"})
+    assert env.cache.name == "x" and not env.cds and env.require_docker

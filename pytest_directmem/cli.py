@@ -17,8 +17,8 @@ from typing import Any
 import click
 
 from . import workloads as w
-from .cli_options import EXPECT_HELP, build_workload, launch_kwargs, launch_options, parse_expect, parse_variant, \
-    workload_options
+from .cli_options import EXPECT_HELP, build_workload, check_writable, launch_kwargs, launch_options, parse_expect, \
+    parse_variant, workload_options
 from .cli_image import image
 from .config import human_size
 from .errors import DirectmemError
@@ -119,24 +119,6 @@ class CliError(click.ClickException):
     def __init__(self, message: str, exit_code: int):
         super().__init__(message)
         self.exit_code = exit_code
-
-
-def check_writable(path: str | None, option: str) -> None:
-    """A usage error (exit 2) before anything runs when `path` cannot be written: its directory is missing,
-    not writable, or it is a directory. Tries the file itself (root passes access() checks on /proc)."""
-    if not path:
-        return
-    target = Path(path).expanduser()
-    existed = target.exists()
-    try:
-        if target.is_dir():
-            raise IsADirectoryError(21, "is a directory")
-        with open(target, "a"):
-            pass
-    except OSError as e:
-        raise CliError(f"invalid {option} {path!r}: cannot write there ({e.strerror or e})", EXIT_USAGE) from None
-    if not existed:
-        target.unlink(missing_ok=True)
 
 
 def _prepare(kwargs: dict[str, Any], progress: Progress) -> None:

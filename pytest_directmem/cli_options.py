@@ -3,15 +3,16 @@ expectations. Parsing only: every value is checked again by dm.launch (ConfigErr
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any, Callable
 
 import click
 
 from . import workloads as w
+from .targets import resolve
 from .result import Outcome
 
 OTHER = ("main", "static", "call")  # these take positional ARGS
@@ -136,16 +137,13 @@ def _other(key: str, args: tuple[str, ...]) -> w.Workload:
         return w.main(target, *rest)
     if key == "static":
         return w.static(target, *map(_static_arg, rest))
-    module, _, qualname = target.partition(":")
-    if not module or not qualname:
+    if ":" not in target.strip(":"):
         raise click.UsageError(f"call needs module:function, got {target!r}")
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())  # like `python -m`: modules of the current directory import
     try:
-        fn: Any = importlib.import_module(module)
-        for part in qualname.split("."):
-            fn = getattr(fn, part)
-    except (ImportError, AttributeError) as e:
+        fn: Any = resolve(target)
+    except (ImportError, AttributeError, ValueError) as e:
         raise click.UsageError(f"call: cannot import {target}: {e}") from None
     values = []
     for a in rest:
@@ -252,3 +250,21 @@ def parse_variant(text: str, command: click.Command, base: dict[str, Any]) -> tu
         if key == "explicit_gc":
             params["explicit_gc_switch"] = None
     return name or text, params
+
+
+def check_writable(path: str | None, option: str) -> None:
+    """A usage error (click.UsageError: exit 2) before anything runs when `path` cannot be written: its directory is missing,
+    not writable, or it is a directory. Tries the file itself (root passes access() checks on /proc)."""
+    if not path:
+        return
+    target = Path(path).expanduser()
+    existed = target.exists()
+    try:
+        if target.is_dir():
+            raise IsADirectoryError(21, "is a directory")
+        with open(target, "a"):
+            pass
+    except OSError as e:
+        raise click.UsageError(f"invalid {option} {path!r}: cannot write there ({e.strerror or e})") from None
+    if not existed:
+        target.unlink(missing_ok=True)

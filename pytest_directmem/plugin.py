@@ -15,6 +15,7 @@ from typing import Any, Iterator
 
 import pytest
 
+from .environment import environment
 from .errors import BackendUnavailable, ConfigError, DirectmemError
 from .settings import SESSION_OPTIONS, Setting, resolve_settings
 
@@ -153,7 +154,7 @@ class DirectMem:
             self.in_progress = None
             if not isinstance(e, BackendUnavailable):
                 raise
-            if os.environ.get(REQUIRE_DOCKER) == "1":
+            if environment().require_docker:
                 pytest.fail(f"{e} ({REQUIRE_DOCKER}=1)", pytrace=False)
             pytest.skip(str(e))
         self.runs.append(run)
@@ -168,7 +169,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     reason = docker_unavailable_reason()
     if reason is None:
         return
-    if os.environ.get(REQUIRE_DOCKER) == "1":
+    if environment().require_docker:
         pytest.fail(f"{reason} ({REQUIRE_DOCKER}=1)", pytrace=False)
     pytest.skip(reason)
 

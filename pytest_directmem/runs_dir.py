@@ -11,7 +11,6 @@ directory at once.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import time
@@ -24,12 +23,10 @@ BUSY_S = 86400
 
 
 def runs_root() -> Path:
-    env = os.environ.get("DIRECTMEM_RUNS_DIR")
-    if env:
-        return Path(env).expanduser().absolute()
-    from .jdk import cache_dir
+    from .environment import environment
 
-    return cache_dir() / "runs"
+    env = environment()
+    return env.runs_dir or env.cache / "runs"
 
 
 def new_run_dir(name: str, root: Path | None = None) -> Path:

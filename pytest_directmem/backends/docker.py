@@ -12,7 +12,6 @@ reaper process (reaper.py) removes its containers within seconds; a watchdog in 
 from __future__ import annotations
 
 import csv
-import datetime as _dt
 import io
 import itertools
 import os
@@ -21,7 +20,6 @@ import socket
 import sys
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -32,24 +30,19 @@ from ..fixtures import fixtures_jar
 from ..result import ContainerInfo
 from ..workloads import Workload
 from .. import artifacts as A
-from . import PACKAGE_ROOT, ProcessResult, bare_java_command, user_sys_path, worker_spec, write_status
+from .common import PACKAGE_ROOT, ProcessResult, bare_java_command, user_sys_path, worker_spec, write_status
 from .cgroup import PeakPoller
 from .engine import docker_client, engine_url
-from .reaper import ensure_reaper
+from .reaper import (LABEL_ARTIFACTS, LABEL_HOST, LABEL_PID, LABEL_PID_START, LABEL_SESSION,  # noqa: F401 - API
+                     SESSION_ID, _pid_start, ensure_reaper, sweep_stale_containers)
+from .reaper import sweep_once as _sweep_once
 from .transport import COPY_ROOT, Input, Placement, copy_in, plan_inputs
 
-LABEL_SESSION = "io.directmem.session"
-LABEL_PID = "io.directmem.pid"
-LABEL_PID_START = "io.directmem.pid-start"  # the pid's start time: a reused pid is not the owner
-LABEL_HOST = "io.directmem.host"
-LABEL_ARTIFACTS = "io.directmem.artifacts"
-SESSION_ID = uuid.uuid4().hex[:12]  # one per launching process
 ARTIFACTS = "/artifacts"
 PKG_DIR = "/directmem/pkg"  # PYTHONPATH: /directmem/pkg/pytest_directmem is the package
 PIDS_LIMIT = 4096  # threads count: storm/socket_write run up to 256 threads (x2) plus the JVM's own
 WATCHDOG_GRACE_S = 30  # the in-container watchdog fires this long after the run's timeout
 THREAD_DUMP_GRACE_S = 1.0
-EXITED_GRACE_S = 60  # an exited container of a live owner older than this is a leak, not a run in progress
 DEFAULT_MAJOR = 17
 # a workload is untrusted code: no capabilities, no privilege escalation, a read-only root; /tmp (the JVM's
 # hsperfdata, JPype) is a small tmpfs, charged to the container's memory only as far as it is used
@@ -123,24 +116,6 @@ def image_for(major: int, client: Any) -> str:
     with _lock:
         _images[major] = tag
     return tag
-
-
-def _pid_start(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return ""
-
-
-def _owner_alive(labels: dict[str, str]) -> bool:
-    if labels.get(LABEL_HOST) not in (None, socket.gethostname()):
-        return True  # another machine's run: its pid means nothing here
-    pid = labels.get(LABEL_PID, "")
-    if not pid.isdigit() or not os.path.exists(f"/proc/{pid}"):
-        return False
-    start = labels.get(LABEL_PID_START)
-    return not start or _pid_start(int(pid)) == start
 
 
 def _user_and_ownership(artifacts: Path) -> str:
@@ -382,51 +357,3 @@ def _remove(client: Any, ident: str) -> None:
         except Exception:  # noqa: BLE001 - a timeout: try again
             pass
         time.sleep(0.2 * (attempt + 1))
-
-
-_swept = False
-
-
-def _sweep_once(client: Any) -> None:
-    """At the first docker run of this process (a test session, an xdist worker): reap orphans."""
-    global _swept
-    with _lock:
-        if _swept:
-            return
-        _swept = True
-    sweep_stale_containers(client)
-
-
-def sweep_stale_containers(client: Any = None) -> int:
-    """Remove this host's leftover directmem containers; return how many were removed.
-
-    Stale: the launching process (label io.directmem.pid, checked with its start time) is gone, or the
-    container exited more than a minute ago. Safe to call while other processes (pytest-xdist workers)
-    run containers: a live owner's running container is never touched. For the plugin's session start.
-    """
-    client = client or docker_client()
-    removed = 0
-    for c in client.containers.list(all=True, sparse=True, filters={"label": LABEL_SESSION}):
-        labels = c.attrs.get("Labels") or {}
-        if _owner_alive(labels) and not _exited_long_ago(client, c.id, c.attrs.get("State")):
-            continue
-        try:
-            client.api.remove_container(c.id, force=True, v=True)
-            removed += 1
-        except Exception:  # noqa: BLE001 - removed meanwhile
-            pass
-    for v in client.volumes.list(filters={"label": LABEL_SESSION}):  # copied-in inputs of dead owners
-        if not _owner_alive(v.attrs.get("Labels") or {}):
-            _remove_volume(v)
-    return removed
-
-
-def _exited_long_ago(client: Any, ident: str, state: Any) -> bool:
-    if state not in ("exited", "dead"):
-        return False
-    finished = _state(client, ident).get("FinishedAt") or ""
-    try:  # "2024-05-01T12:34:56.123456789Z": seconds are precise enough
-        when = _dt.datetime.fromisoformat(finished[:19] + "+00:00")
-    except ValueError:
-        return True
-    return (_dt.datetime.now(_dt.timezone.utc) - when).total_seconds() > EXITED_GRACE_S

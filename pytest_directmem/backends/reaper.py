@@ -1,4 +1,7 @@
-"""The reaper: a sidecar process per launching process (a pytest session, an xdist worker, a CLI run) that
+"""Cleanup of containers whose launcher is gone: the labels every container carries, the sweep of stale
+ones at a session's first docker run, and the reaper.
+
+The reaper: a sidecar process per launching process (a pytest session, an xdist worker, a CLI run) that
 removes that process's containers and volumes within seconds once it is gone, however it went (SIGKILL,
 pytest-timeout's os._exit, a crash), as Testcontainers' Ryuk does.
 
@@ -10,11 +13,22 @@ session id (io.directmem.session) and exits. No pid polling, so a reused pid can
 
 from __future__ import annotations
 
+import datetime as _dt
 import os
+import socket
 import subprocess
 import sys
 import threading
+import uuid
 from typing import Any
+
+LABEL_SESSION = "io.directmem.session"
+LABEL_PID = "io.directmem.pid"
+LABEL_PID_START = "io.directmem.pid-start"  # the pid's start time: a reused pid is not the owner
+LABEL_HOST = "io.directmem.host"
+LABEL_ARTIFACTS = "io.directmem.artifacts"
+SESSION_ID = uuid.uuid4().hex[:12]  # one per launching process
+EXITED_GRACE_S = 60  # an exited container of a live owner older than this is a leak, not a run in progress
 
 _lock = threading.Lock()
 _started: dict[str, subprocess.Popen] = {}
@@ -30,7 +44,7 @@ def ensure_reaper(session_id: str, label: str) -> subprocess.Popen:
             [sys.executable, "-m", "pytest_directmem.backends.reaper", label, session_id],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C of the session's terminal must not take it down first
-            env={**os.environ, "PYTHONPATH": _package_parent()},
+            env={**os.environ, "PYTHONPATH": _package_parent()},  # the package, wherever it is installed
         )
         _started[session_id] = proc
         return proc
@@ -49,8 +63,7 @@ def stop_reaper(session_id: str) -> None:
 
 
 def _package_parent() -> str:
-    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    return os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p)
+    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def reap(client: Any, label: str, session_id: str) -> int:
@@ -69,6 +82,85 @@ def reap(client: Any, label: str, session_id: str) -> int:
         except Exception:  # noqa: BLE001
             pass
     return removed
+
+
+def _pid_start(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def _owner_alive(labels: dict[str, str]) -> bool:
+    if labels.get(LABEL_HOST) not in (None, socket.gethostname()):
+        return True  # another machine's run: its pid means nothing here
+    pid = labels.get(LABEL_PID, "")
+    if not pid.isdigit() or not os.path.exists(f"/proc/{pid}"):
+        return False
+    start = labels.get(LABEL_PID_START)
+    return not start or _pid_start(int(pid)) == start
+
+
+_swept = False
+
+
+def sweep_once(client: Any) -> None:
+    """At the first docker run of this process (a test session, an xdist worker): reap orphans."""
+    global _swept
+    with _lock:
+        if _swept:
+            return
+        _swept = True
+    sweep_stale_containers(client)
+
+
+def sweep_stale_containers(client: Any = None) -> int:
+    """Remove this host's leftover directmem containers; return how many were removed.
+
+    Stale: the launching process (label io.directmem.pid, checked with its start time) is gone, or the
+    container exited more than a minute ago. Safe to call while other processes (pytest-xdist workers)
+    run containers: a live owner's running container is never touched. For the plugin's session start.
+    """
+    if client is None:
+        from .engine import docker_client
+
+        client = docker_client()
+    removed = 0
+    for c in client.containers.list(all=True, sparse=True, filters={"label": LABEL_SESSION}):
+        labels = c.attrs.get("Labels") or {}
+        if _owner_alive(labels) and not _exited_long_ago(client, c.id, c.attrs.get("State")):
+            continue
+        try:
+            client.api.remove_container(c.id, force=True, v=True)
+            removed += 1
+        except Exception:  # noqa: BLE001 - removed meanwhile
+            pass
+    for v in client.volumes.list(filters={"label": LABEL_SESSION}):  # copied-in inputs of dead owners
+        if not _owner_alive(v.attrs.get("Labels") or {}):
+            try:
+                v.remove(force=True)
+            except Exception:  # noqa: BLE001 - in use or gone
+                pass
+    return removed
+
+
+def _exited_long_ago(client: Any, ident: str, state: Any) -> bool:
+    if state not in ("exited", "dead"):
+        return False
+    finished = _inspect_state(client, ident).get("FinishedAt") or ""
+    try:  # "2024-05-01T12:34:56.123456789Z": seconds are precise enough
+        when = _dt.datetime.fromisoformat(finished[:19] + "+00:00")
+    except ValueError:
+        return True
+    return (_dt.datetime.now(_dt.timezone.utc) - when).total_seconds() > EXITED_GRACE_S
+
+
+def _inspect_state(client: Any, ident: str) -> dict[str, Any]:
+    try:
+        return client.api.inspect_container(ident).get("State") or {}
+    except Exception:  # noqa: BLE001 - gone already
+        return {}
 
 
 def main(argv: list[str]) -> int:

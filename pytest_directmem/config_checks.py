@@ -35,7 +35,7 @@ DOCKER_MIN_MEMORY_NOTE = ("the worker (python3, JPype and the JVM) needs about 4
 MIN_CPUS = 0.01
 CPUS_NOTE = ("the kernel's CFS quota is at least 1 ms per 100 ms period (0.01 CPU; the engine refuses less with "
              "'cpu.cfs_quota_us: invalid argument'), and at most this machine's CPUs")
-GC_LOG_NAME = "gc.log"
+from .artifacts import GC_LOG as GC_LOG_NAME  # noqa: E402 - the harness's own GC log
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import artifacts as A
+
 
 @dataclass
 class InProgress:
@@ -29,7 +31,7 @@ def summary_so_far(run: InProgress, tail: int = 20) -> str:
     of the worker's stdout and stderr, where the artifacts are."""
     out = [f"[run {run.number}] INTERRUPTED while running: {run.workload} (the worker or container was stopped)"]
     events = []
-    for line in _tail(run.artifacts / "journal.jsonl", 200):
+    for line in _tail(run.artifacts / A.JOURNAL, 200):
         try:
             e = json.loads(line)
         except ValueError:
@@ -38,9 +40,9 @@ def summary_so_far(run: InProgress, tail: int = 20) -> str:
         events.append(f"  {e.get('event')}: " + ", ".join(f"{k}={v}" for k, v in short.items()))
     out.append(f"journal so far ({len(events)} events):")
     out += events[-tail:] or ["  (none: the worker had not started)"]
-    pauses = sum(1 for ln in _tail(run.artifacts / "gc.log", 100000) if "Pause" in ln)
+    pauses = sum(1 for ln in _tail(run.artifacts / A.GC_LOG, 100000) if "Pause" in ln)
     out.append(f"gc:         {pauses} pauses logged so far")
-    for name in ("stderr.txt", "stdout.txt"):
+    for name in (A.STDERR, A.STDOUT):
         lines = _tail(run.artifacts / name, tail)
         out.append(f"--- {name}: {'empty' if not lines else f'last {len(lines)} lines'} ---")
         out += lines

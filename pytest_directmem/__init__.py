@@ -16,11 +16,13 @@ TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the worker imports this pac
 __all__ = [
     "launch", "load_run", "workloads", "incidents", "Run", "Outcome", "OomError", "GcEvent", "GcSummary", "DirectSummary", "JvmInfo",
     "ContainerInfo", "Sample", "JvmConfig", "ConfigError", "BackendUnavailable", "DirectmemError", "maven", "netty",
+    "analyze_dump", "DumpAnalysis", "Holder", "Site", "Diagnosis",
 ]
 
 _WHERE = {
     "launch": "launcher", "load_run": "observe.load", "workloads": None, "incidents": None, "JvmConfig": "config", "maven": "mvn", "netty": None,
     "ConfigError": "errors", "BackendUnavailable": "errors", "DirectmemError": "errors",
+    **{n: "diagnose" for n in ("analyze_dump", "DumpAnalysis", "Holder", "Site", "Diagnosis")},
     **{n: "result" for n in ("Run", "Outcome", "OomError", "GcEvent", "GcSummary", "DirectSummary", "JvmInfo",
                              "ContainerInfo", "Sample")},
 }
@@ -28,6 +30,7 @@ _WHERE = {
 if TYPE_CHECKING:
     from . import incidents, netty, workloads
     from .mvn import maven
+    from .diagnose import Diagnosis, DumpAnalysis, Holder, Site, analyze_dump
     from .config import JvmConfig
     from .errors import BackendUnavailable, ConfigError, DirectmemError
     from .launcher import launch

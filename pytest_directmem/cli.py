@@ -19,6 +19,7 @@ from . import workloads as w
 from .cli_options import EXPECT_HELP, build_workload, launch_kwargs, launch_options, parse_expect, parse_variant, \
     workload_options
 from .cli_image import image
+from .cli_diagnose import diagnose
 from .config import human_size
 from .errors import DirectmemError
 from .progress import Progress
@@ -362,6 +363,7 @@ def _add_incident_commands() -> None:
 
 _add_incident_commands()
 main.add_command(image)
+main.add_command(diagnose)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

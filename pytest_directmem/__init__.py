@@ -16,12 +16,14 @@ TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the worker imports this pac
 __all__ = [
     "launch", "load_run", "workloads", "incidents", "Run", "Outcome", "OomError", "GcEvent", "GcSummary", "DirectSummary", "JvmInfo",
     "ContainerInfo", "Sample", "JvmConfig", "ConfigError", "BackendUnavailable", "DirectmemError", "maven", "netty",
+    "analyze_dump", "DumpAnalysis", "Holder", "Site", "Diagnosis",
 ]
 
 _MODULES = {"workloads": "workloads", "incidents": "incidents", "netty": "frameworks.netty"}
 _WHERE = {
     "launch": "launcher", "load_run": "observe.load", "JvmConfig": "config", "maven": "frameworks.maven",
     "ConfigError": "errors", "BackendUnavailable": "errors", "DirectmemError": "errors",
+    **{n: "diagnose" for n in ("analyze_dump", "DumpAnalysis", "Holder", "Site", "Diagnosis")},
     **{n: "result" for n in ("Run", "Outcome", "OomError", "GcEvent", "GcSummary", "DirectSummary", "JvmInfo",
                              "ContainerInfo", "Sample")},
 }
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
     from . import incidents, workloads
     from .frameworks import netty
     from .frameworks.maven import maven
+    from .diagnose import Diagnosis, DumpAnalysis, Holder, Site, analyze_dump
     from .config import JvmConfig
     from .errors import BackendUnavailable, ConfigError, DirectmemError
     from .launcher import launch

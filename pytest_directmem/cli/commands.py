@@ -18,7 +18,9 @@ import click
 from .. import workloads as w
 from .options import EXPECT_HELP, build_workload, launch_kwargs, launch_options, parse_expect, parse_variant, \
     workload_options
+from .errors import EXIT_MISMATCH, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, CliError  # noqa: F401
 from .image import image
+from .diagnose import diagnose
 from ..config import human_size
 from ..errors import DirectmemError
 from .progress import Progress
@@ -92,17 +94,6 @@ def demo(jdk: str | None, report: str | None) -> None:
                                        subtitle=f"JDK {first.jvm.version}, -Xmx64m, -XX:MaxDirectMemorySize=16m, "
                                                 "-XX:+HeapDumpOnOutOfMemoryError")
         click.echo(f"report: {path.absolute()}")
-
-
-EXIT_OK, EXIT_MISMATCH, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
-
-
-class CliError(click.ClickException):
-    """An error with the documented exit status."""
-
-    def __init__(self, message: str, exit_code: int):
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 def _prepare(kwargs: dict[str, Any], progress: Progress) -> None:
@@ -362,6 +353,7 @@ def _add_incident_commands() -> None:
 
 _add_incident_commands()
 main.add_command(image)
+main.add_command(diagnose)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -10,7 +10,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/directmem-smoke-XXXXXX")
 trap 'rm -rf "$WORK"' EXIT INT TERM
 
 echo "smoke: building the jars the wheel ships (they are build outputs, not in git)"
-"$BUILD_PY" -c 'from pytest_directmem.fixtures import fixtures_jar; from pytest_directmem.netty import scenario_jar; print(fixtures_jar()); print(scenario_jar())'
+"$BUILD_PY" -c 'from pytest_directmem.jars import fixtures_jar; from pytest_directmem.frameworks.netty import scenario_jar; print(fixtures_jar()); print(scenario_jar())'
 
 echo "smoke: building the wheel (isolated build: setuptools from the index)"
 "$PY" -m venv "$WORK/venv"

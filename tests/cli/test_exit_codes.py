@@ -55,7 +55,7 @@ def test_usage_errors_exit_2_before_anything_runs(args, message, tmp_path, monke
 
 
 def test_a_report_path_that_works_is_not_left_behind_by_the_check(tmp_path):
-    from pytest_directmem.cli import check_writable
+    from pytest_directmem.cli.options import check_writable
 
     target = tmp_path / "r.html"
     check_writable(str(target), "--report")

@@ -8,8 +8,9 @@ Sources of the limits (measured, see tests/unit/test_config_checks.py which re-m
 - MIN_HEAP (4m): JDK 11 and 17 refuse -Xmx2m ("GC triggered before VM initialization completed");
   with -Xmx3m JDK 11 starts but the harness's worker ends in a heap OOM before the workload runs;
   4m completes a trivial workload on JDK 11, 17 and 21.
-- MIN_MEMORY (48m): the worker (python3 + JPype + the JVM) in a container: 32m is OOM-killed before the
-  workload runs on JDK 17 and 21, 40m completes a trivial workload on JDK 11, 17 and 21; 48m leaves a
+- MIN_MEMORY (48m): the worker (python3 + JPype + the JVM) in a container peaks at about 32 MiB: 16m and 24m
+  are OOM-killed before the workload runs, 32m is at the edge (killed on JDK 17 and 21 in one measurement,
+  completed in another), 40m completes a trivial workload on JDK 11, 17 and 21; 48m leaves a
   margin. Docker itself refuses less than 6 MiB.
 - -Xlog:disable and an -Xlog output to file=gc.log turn off or rewrite the harness's own GC log (measured:
   0 lines instead of 78 for 3 System.gc() calls); -Xlog:gc=off, all=off (stdout), other files and

@@ -93,7 +93,8 @@ def test_below_the_cpu_minimum_the_engine_refuses_and_its_error_surfaces(client,
 def test_the_memory_minimum_is_what_the_worker_needs(tmp_path):
     run = dm.launch(W.churn(1, "4k"), backend="docker", jdk="17", memory=MIN_MEMORY, artifacts_dir=tmp_path / "a")
     assert run.outcome is dm.Outcome.COMPLETED, run.summary()
-    tight = run_config(W.churn(1, "4k"), JvmConfig(backend="docker", jdk="17", memory=32 << 20,
+    assert run.peak_rss is not None and MIN_MEMORY // 2 < run.peak_rss < MIN_MEMORY  # the worker's own need
+    tight = run_config(W.churn(1, "4k"), JvmConfig(backend="docker", jdk="17", memory=MIN_MEMORY // 3,
                                                    artifacts_dir=tmp_path / "b"))
     assert tight.outcome is dm.Outcome.OOM_KILLED, tight.summary()
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from .errors import ConfigError
+from .observe.exceptions import xlog_option as exceptions_xlog
 
 BACKENDS = ("local", "docker")
 EXPLICIT_GC = ("enabled", "disabled", "concurrent")
@@ -259,6 +260,7 @@ def to_jvm_args(c: JvmConfig, artifacts: str, java_major: int) -> list[str]:
         args += ["-XX:+HeapDumpOnOutOfMemoryError", f"-XX:HeapDumpPath={a}"]
     args.append(f"-XX:ErrorFile={a}/hs_err_pid%p.log")
     args.append(f"-Xlog:gc*:file={a}/gc.log:uptime,level,tags:filecount=0")
+    args.append(exceptions_xlog(a))  # every throw: each OutOfMemoryError, its thread and its catcher
     args.append("--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED")
     if java_major >= 22:
         args.append("--enable-native-access=ALL-UNNAMED")

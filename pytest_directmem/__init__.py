@@ -15,14 +15,14 @@ TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the worker imports this pac
 
 __all__ = [
     "launch", "workloads", "incidents", "Run", "Outcome", "OomError", "GcEvent", "GcSummary", "DirectSummary", "JvmInfo",
-    "ContainerInfo", "Sample", "JvmConfig", "ConfigError", "BackendUnavailable", "DirectmemError", "maven", "netty",
+    "ContainerInfo", "Sample", "MappedSummary", "JvmConfig", "ConfigError", "BackendUnavailable", "DirectmemError", "maven", "netty",
 ]
 
 _WHERE = {
     "launch": "harness", "workloads": None, "incidents": None, "JvmConfig": "config", "maven": "mvn", "netty": None,
     "ConfigError": "errors", "BackendUnavailable": "errors", "DirectmemError": "errors",
     **{n: "result" for n in ("Run", "Outcome", "OomError", "GcEvent", "GcSummary", "DirectSummary", "JvmInfo",
-                             "ContainerInfo", "Sample")},
+                             "ContainerInfo", "Sample", "MappedSummary")},
 }
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from .harness import launch
     from typing import Any
 
-    from .result import ContainerInfo, DirectSummary, GcEvent, GcSummary, JvmInfo, OomError, Outcome, Run, Sample
+    from .result import ContainerInfo, DirectSummary, GcEvent, GcSummary, JvmInfo, MappedSummary, OomError, Outcome, Run, Sample
 
 
 def __getattr__(name: str) -> Any:

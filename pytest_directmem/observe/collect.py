@@ -11,11 +11,14 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from ..result import DirectSummary, JvmInfo, OomError, Outcome, Run
+from ..result import DirectSummary, JvmInfo, MappedSummary, OomError, Outcome, Run
+from .exceptions import read_exceptions_log
+from .exits import workload_exit
 from .gclog import parse_gc_log_file
 from .journal import first, last, read_journal
-from .oom import classify_oom, parse_oom_from_output
-from .samples import read_samples
+from .oom import classify_oom
+from .ooms import gather_ooms, journal_reports
+from .samples import mapped_summary, read_samples
 
 _KIND_OUTCOME = {
     "direct": Outcome.DIRECT_OOM,
@@ -57,21 +60,26 @@ def _error_text(e: dict[str, Any]) -> str:
 
 
 def classify(events: list[dict[str, Any]], output: str, exit_code: int | None, timed_out: bool,
-             has_hs_err: bool, oom_killed: bool = False) -> tuple[Outcome, OomError | None, str | None, list[str]]:
+             has_hs_err: bool, oom_killed: bool = False, *, ooms: tuple[OomError, ...] | None = None,
+             ending: tuple[bool, str | None] | None = None) -> tuple[Outcome, OomError | None, str | None, list[str]]:
     """(outcome, oom, error, notes) from the evidence. Pure: unit-tested on recorded journals.
 
-    An OutOfMemoryError outranks what happened to the host afterwards: JPype's own threads can
-    crash or hang the worker after a heap OOM, and the run is still a heap OOM.
+    The outcome rule (DESIGN.md): OOM_KILLED outranks everything; otherwise the kind of the first
+    OutOfMemoryError thrown anywhere in the JVM (``ooms[0]``; by default read from the journal's and the
+    output's throwables, causes and suppressed included) decides, even when the application caught it and
+    even when the host hung or died after it; without any OOM: CRASHED, TIMEOUT, ERROR, COMPLETED.
+    ``ending``: observe.exits.workload_exit (computed here when not given).
     """
     notes: list[str] = []
-    oom_event = first(events, "oom")
-    oom = _oom_from_event(oom_event) if oom_event else None
+    if ooms is None:
+        ooms = gather_ooms(None, journal_reports(events), output)
+    oom = ooms[0] if ooms else None
     done = last(events, "workload_done")
     completed = done is not None and done.get("status") == "completed" and exit_code == 0
-    if oom is None and not completed:  # the host may have died before journaling: read the JVM's output
-        oom = parse_oom_from_output(output)
-        if oom is not None:
-            notes.append("the OutOfMemoryError was read from the JVM's output: the worker never journaled it")
+    if oom is not None and done is None and first(events, "oom") is None and first(events, "error") is None:
+        notes.append("the OutOfMemoryError was read from the JVM's output: the worker never journaled it")
+    if oom is not None and oom.hs_err_summary:
+        notes.append(f"hs_err: {oom.hs_err_summary}")
     error_event = first(events, "error")
     if oom_killed:
         return Outcome.OOM_KILLED, oom, None, notes
@@ -93,6 +101,11 @@ def classify(events: list[dict[str, Any]], output: str, exit_code: int | None, t
         return Outcome.CRASHED, None, None, notes
     if completed:
         return Outcome.COMPLETED, None, None, notes
+    _, ended_by = ending if ending is not None else workload_exit(events, exit_code, timed_out, has_hs_err)
+    if ended_by is not None:
+        if exit_code == 0:
+            return Outcome.COMPLETED, None, None, [*notes, ended_by]
+        return Outcome.ERROR, None, ended_by, notes
     tail = [ln for ln in output.strip().splitlines() if ln.strip()][-1:]
     why = f"the worker exited with code {exit_code} before the workload finished"
     return Outcome.ERROR, None, why + (f"; last output: {tail[0]}" if tail else ""), notes
@@ -106,8 +119,12 @@ def collect(artifacts: Path, proc: Any, *, workload: str, backend: str, limits: 
     stdout, stderr = _read(artifacts / "stdout.txt"), _read(artifacts / "stderr.txt")
     hs_errs = sorted(artifacts.glob("hs_err_pid*.log"))
     container = proc.container
-    outcome, oom, error, notes = classify(events, stdout + "\n" + stderr, proc.exit_code, proc.timed_out, bool(hs_errs),
-                                   bool(container and container.oom_killed))
+    output = stdout + "\n" + stderr
+    ooms = gather_ooms(read_exceptions_log(artifacts), journal_reports(events), output,
+                       _read(hs_errs[0]) if hs_errs else "")
+    ending = workload_exit(events, proc.exit_code, proc.timed_out, bool(hs_errs))
+    outcome, oom, error, notes = classify(events, output, proc.exit_code, proc.timed_out, bool(hs_errs),
+                                          bool(container and container.oom_killed), ooms=ooms, ending=ending)
     started = first(events, "jvm_started") or {}
     jvm = JvmInfo(
         version=started.get("version") or proc.java_version,
@@ -120,11 +137,14 @@ def collect(artifacts: Path, proc: Any, *, workload: str, backend: str, limits: 
     samples = read_samples(artifacts / SAMPLES_NAME)
     peaks = [s.used for s in samples] + [e.get("used") or 0 for e in events if e.get("event") == "direct_peak"]
     direct = DirectSummary(limit=started.get("max_direct"), peak_used=max(peaks) if peaks else None, samples=samples)
+    mapped = mapped_summary(samples, events)
     done = last(events, "workload_done") or {}
     start = first(events, "workload_start")
     oom_event = first(events, "oom")
     tto = None
-    if start and oom_event and "wall_ms" in start and "wall_ms" in oom_event:
+    if start and oom is not None and oom.uptime_s is not None and "uptime_ms" in start:
+        tto = round(max(oom.uptime_s - start["uptime_ms"] / 1000.0, 0.0), 3)
+    elif start and oom_event and "wall_ms" in start and "wall_ms" in oom_event:
         tto = (oom_event["wall_ms"] - start["wall_ms"]) / 1000.0
     return Run(
         outcome=outcome, oom=oom, error=error,
@@ -134,5 +154,5 @@ def collect(artifacts: Path, proc: Any, *, workload: str, backend: str, limits: 
         stdout=stdout, stderr=stderr, duration_s=round(proc.duration_s, 3), peak_rss=proc.peak_rss,
         artifacts=artifacts, command=proc.command, backend=backend, workload=workload,
         value=done.get("value"), hs_err=hs_errs[0] if hs_errs else None, limits=limits, time_to_oom_s=tto,
-        notes=tuple(notes),
+        notes=tuple(notes), ooms=ooms, workload_completed=ending[0], mapped=mapped,
     )

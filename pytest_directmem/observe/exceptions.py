@@ -108,6 +108,9 @@ def parse_exceptions_log(text: str, *, oom_only: bool = True) -> tuple[LoggedThr
     """Every throw in the log text, in the order of their first record (throw order)."""
     throws: list[_Open] = []
     open_by_tid: dict[str | None, _Open] = {}
+    by_addr: dict[str, _Open] = {}
+    cur_tid: str | None = None
+    uptime: float | None = None
     names: dict[str, str] = {}  # thread pointer -> thread name
     any_handler_lines = False
     cur: _Open | None = None  # the record being read (its continuation lines follow)
@@ -127,11 +130,16 @@ def parse_exceptions_log(text: str, *, oom_only: bool = True) -> tuple[LoggedThr
                 if not m or (oom_only and not is_oom_class(m.group("cls").replace("/", "."))):
                     continue
                 cls, addr, msg = m.group("cls").replace("/", "."), m.group("addr"), m.group("msg")
+                cur_tid = tid
                 prev = open_by_tid.get(tid)
+                other = by_addr.get(addr)
                 if prev is not None and prev.address == addr and prev.class_name == cls:
                     cur, cur_is_new = prev, False
                     if msg is not None and prev.message is None:
                         prev.message = msg
+                elif (other is not None and other.class_name == cls and other.message == msg and other.handler
+                      and not other.last_was_frame and other.handler[0] == "matching"):
+                    cur, cur_is_new = other, False  # caught on one thread, rethrown on another (checked below)
                 else:
                     cur, cur_is_new = _Open(cls, addr, msg, tid, uptime), True
                 continue
@@ -164,11 +172,12 @@ def parse_exceptions_log(text: str, *, oom_only: bool = True) -> tuple[LoggedThr
             cur._pending = None  # type: ignore[attr-defined]
             if not cur_is_new and cur.origin == (method, pos):
                 # the same address thrown again from where the earlier error started: a new error
-                cur, cur_is_new = _Open(cur.class_name, cur.address, cur.message, cur.tid, cur.uptime_s), True
+                cur, cur_is_new = _Open(cur.class_name, cur.address, cur.message, cur_tid, uptime), True
             if cur_is_new:
                 throws.append(cur)
-                open_by_tid[cur.tid] = cur
                 cur_is_new = False
+            open_by_tid[cur_tid] = cur
+            by_addr[cur.address] = cur
             if cur.origin is None:
                 cur.origin = (method, pos)
             cur.thread_ptr = cur.thread_ptr or m.group("ptr")
@@ -184,8 +193,9 @@ def parse_exceptions_log(text: str, *, oom_only: bool = True) -> tuple[LoggedThr
         if m:
             if cur_is_new:
                 throws.append(cur)
-                open_by_tid[cur.tid] = cur
                 cur_is_new = False
+            open_by_tid[cur_tid] = cur
+            by_addr[cur.address] = cur
             cur.thread_ptr = cur.thread_ptr or m.group("ptr")
             continue
         if cur_is_new and not cur.frames and cur.message is not None:

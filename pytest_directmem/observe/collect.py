@@ -76,7 +76,8 @@ def classify(events: list[dict[str, Any]], output: str, exit_code: int | None, t
     oom = ooms[0] if ooms else None
     done = last(events, "workload_done")
     completed = done is not None and done.get("status") == "completed" and exit_code == 0
-    if oom is not None and done is None and first(events, "oom") is None and first(events, "error") is None:
+    if (oom is not None and done is None and first(events, "oom") is None and first(events, "error") is None
+            and oom.hs_err_summary is None):
         notes.append("the OutOfMemoryError was read from the JVM's output: the worker never journaled it")
     if oom is not None and oom.hs_err_summary:
         notes.append(f"hs_err: {oom.hs_err_summary}")
@@ -120,8 +121,10 @@ def collect(artifacts: Path, proc: Any, *, workload: str, backend: str, limits: 
     hs_errs = sorted(artifacts.glob("hs_err_pid*.log"))
     container = proc.container
     output = stdout + "\n" + stderr
+    own_exit = last(events, "exit")
     ooms = gather_ooms(read_exceptions_log(artifacts), journal_reports(events), output,
-                       _read(hs_errs[0]) if hs_errs else "")
+                       _read(hs_errs[0]) if hs_errs else "",
+                       own_exit["uptime_ms"] / 1000.0 if own_exit and "uptime_ms" in own_exit else None)
     ending = workload_exit(events, proc.exit_code, proc.timed_out, bool(hs_errs))
     outcome, oom, error, notes = classify(events, output, proc.exit_code, proc.timed_out, bool(hs_errs),
                                           bool(container and container.oom_killed), ooms=ooms, ending=ending)

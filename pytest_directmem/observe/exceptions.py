@@ -16,6 +16,9 @@ HotSpot logs one record each time an exception reaches a frame while unwinding (
 - JDK 17+ log ``Found matching handler ... in method "M"`` where a catch clause takes it (the method's
   class is the last frame's) and ``Found catch-all handler`` for a ``finally`` (which rethrows); JDK 11
   logs no handler lines: the last frame reached is the catcher, unless it is a thread's root;
+- an error a native method threw (JNI, e.g. FileChannelImpl.map0's "Map failed") starts with ``thrown
+  [jni.cpp, line 535]`` and reaches its Java caller as ``1 [Exception (): a '...'{0x...} in {method} ... 'mapInternal'
+  ... in 'sun/nio/ch/FileChannelImpl' at 0x...]``;
 - JDK 25 pads continuation lines with blank decorations ``[             ]``.
 
 One throw is one exception object (its address) unwinding on one thread; rethrowing the same object
@@ -47,6 +50,8 @@ _THROWN_IN = re.compile(r"^thrown in (?:(?:C1|C2|JVMCI|\w+) )?(?P<how>interprete
                         r"'(?P<name>[^']*)' '[^']*' in '(?P<cls>[^']*)'>")
 _THROWN_VM = re.compile(r"^thrown \[(?P<site>[^\]]*)\]")
 _AT = re.compile(r"^at (?:bci (?P<bci>\d+)|PC\s?(?P<pc>0x[0-9a-f]+)) for thread (?P<ptr>0x[0-9a-f]+)(?: \((?P<name>.*)\))?\s*$")
+_NATIVE_FRAME = re.compile(r"^\d+ \[Exception \([^)]*\): a '(?P<cls>[^']+)'\{(?P<addr>0x[0-9a-f]+)\} in \{method\} \{0x[0-9a-f]+\} "
+                           r"'(?P<name>[^']*)' '[^']*' in '(?P<mcls>[^']*)' at (?P<pc>0x[0-9a-f]+)\]")
 _FOR_THREAD = re.compile(r"^for thread (?P<ptr>0x[0-9a-f]+)")
 _HANDLER = re.compile(r'^Found (?P<kind>matching|catch-all) handler for exception of type "(?P<cls>[^"]+)" '
                       r'in method "(?P<method>[^"]*)"')
@@ -142,6 +147,14 @@ def parse_exceptions_log(text: str, *, oom_only: bool = True) -> tuple[LoggedThr
                     cur, cur_is_new = other, False  # caught on one thread, rethrown on another (checked below)
                 else:
                     cur, cur_is_new = _Open(cls, addr, msg, tid, uptime), True
+                continue
+            nf = _NATIVE_FRAME.match(body)
+            if nf:  # a frame that called the native method which threw (JNI): "1 [Exception (): a '...' in ..."
+                o = open_by_tid.get(tid)
+                if o is not None and o.address == nf.group("addr"):
+                    o.frames.append(f"{nf.group('mcls').replace('/', '.')}.{nf.group('name')}")
+                    o.origin = o.origin or (o.frames[-1], nf.group("pc"))
+                    o.handler, o.last_was_frame = None, True
                 continue
             h = _HANDLER.match(body)
             if h:

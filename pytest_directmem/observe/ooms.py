@@ -54,10 +54,15 @@ def _dedupe(frames: Iterable[str]) -> tuple[str, ...]:
 
 
 def gather_ooms(logged: tuple[LoggedThrow, ...] | None, reports: list[Reported], output: str = "",
-                hs_err: str = "") -> tuple[OomError, ...]:
+                hs_err: str = "", harness_exit_s: float | None = None) -> tuple[OomError, ...]:
     """Every OOM in throw order. ``logged``: the exceptions log's OOMs (None: no log, e.g. an old run dir);
     ``reports``: journal throwables then the output's uncaught ones (their OOMs give stacks and carriers);
-    a fatal native OOM found in ``output``/``hs_err`` comes last (the JVM ends there)."""
+    a fatal native OOM found in ``output``/``hs_err`` comes last (the JVM ends there).
+    ``harness_exit_s``: the uptime of the harness's own System.exit ("exit" event); an OOM thrown after it
+    while starting a shutdown hook's thread (JPype registers one) is the host's, not the program's."""
+    if logged and harness_exit_s is not None:
+        logged = tuple(t for t in logged if not (t.uptime_s is not None and t.uptime_s >= harness_exit_s
+                                                 and "java.lang.ApplicationShutdownHooks.runHooks" in t.frames))
     found: list[tuple[Reported, tuple[str, ...], bool]] = []  # (oom node, carriers, reported uncaught/ended)
     seen: set[tuple] = set()
     for top in [*reports, *uncaught_in_output(output)]:
@@ -68,9 +73,10 @@ def gather_ooms(logged: tuple[LoggedThrow, ...] | None, reports: list[Reported],
             seen.add(key)
             found.append((node, carriers, not carriers))
     out: list[OomError] = []
-    used: set[int] = set()
-    for t in logged or ():
-        match = _match(t, found, used)
+    pairs = _assign(logged or (), found)
+    used = set(pairs.values())
+    for k, t in enumerate(logged or ()):
+        match = pairs.get(k)
         node, carriers, ended = found[match] if match is not None else (None, (), False)
         caught = t.caught_by
         if _is_harness(caught) or (ended and t.handled is not True):
@@ -94,14 +100,19 @@ def gather_ooms(logged: tuple[LoggedThrow, ...] | None, reports: list[Reported],
     return tuple(out)
 
 
-def _match(t: LoggedThrow, found: list[tuple[Reported, tuple[str, ...], bool]], used: set[int]) -> int | None:
-    """The first unused recorded OOM with the same class and message, on the same thread if there is one."""
-    same = [i for i, (n, _, _) in enumerate(found)
-            if i not in used and n.class_name == t.class_name and (t.message is None or n.message == t.message)]
-    pick = next((i for i in same if found[i][0].thread == t.thread), same[0] if same else None)
-    if pick is not None:
-        used.add(pick)
-    return pick
+def _assign(logged: tuple[LoggedThrow, ...], found: list[tuple[Reported, tuple[str, ...], bool]]) -> dict[int, int]:
+    """logged index -> found index. A recorded OOM (it ended a thread or the workload, or was wrapped) is
+    the LAST throw of its class and message before it, on its thread if one is: earlier ones were caught and
+    dealt with (FileChannelImpl.map catches the first "Map failed", runs a GC, retries, wraps the second)."""
+    pairs: dict[int, int] = {}
+    for j, (node, _, _) in enumerate(found):
+        same = [i for i, t in enumerate(logged) if i not in pairs and t.class_name == node.class_name
+                and (t.message is None or t.message == node.message)]
+        on_thread = [i for i in same if logged[i].thread == node.thread]
+        pick = (on_thread or same or [None])[-1]
+        if pick is not None:
+            pairs[pick] = j
+    return pairs
 
 
 def fatal_native_oom(output: str, hs_err: str = "") -> OomError | None:

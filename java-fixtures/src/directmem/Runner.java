@@ -68,7 +68,6 @@ public final class Runner {
         for (Thread t : liveThreads()) {
             if (!t.isDaemon()) HOST_THREADS.add(t);
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(Runner::journalShutdown, "directmem-shutdown"));
     }
 
     /** jdk.internal.misc.VM.maxDirectMemory(), or null when not accessible (no --add-exports). */
@@ -94,7 +93,8 @@ public final class Runner {
      * Calls className.main(args) with the java launcher's semantics: the error main throws is not wrapped
      * (a method handle, not Method.invoke), and when main has returned (or thrown) the run goes on until the
      * last non-daemon thread it started has ended, like DestroyJavaVM; "threads_done" is journaled then.
-     * A System.exit / Runtime.halt inside the workload ends the JVM (see the shutdown hook in init).
+     * A System.exit / Runtime.halt inside the workload ends the JVM: the journal then lacks the "exit" event
+     * that {@link #exit} writes (no shutdown hook: starting its thread can itself fail at the limits).
      */
     public static String invokeMain(String className, String[] args) {
         String status = execute(className, args, () -> {
@@ -149,29 +149,6 @@ public final class Runner {
         int n;
         while ((n = root.enumerate(all, true)) == all.length) all = new Thread[all.length * 2];
         return java.util.Arrays.copyOf(all, n);
-    }
-
-    /** In a shutdown hook: which thread is in Runtime.exit, and who called it (the frame below System.exit). */
-    private static void journalShutdown() {
-        StringBuilder sb = new StringBuilder(256);
-        try {
-            for (java.util.Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
-                StackTraceElement[] st = e.getValue();
-                for (int i = 0; i < st.length; i++) {
-                    if (st[i].getClassName().equals("java.lang.Runtime") && st[i].getMethodName().equals("exit")) {
-                        int k = i + 1;
-                        if (k < st.length && st[k].getClassName().equals("java.lang.System")) k++;
-                        Json.str(Json.key(sb, "thread"), e.getKey().getName());
-                        if (k < st.length) Json.str(Json.key(sb, "caller"), st[k].getClassName() + "." + st[k].getMethodName());
-                        emit("shutdown", sb);
-                        return;
-                    }
-                }
-            }
-        } catch (Throwable ignored) {
-            // journal what we can
-        }
-        emit("shutdown", sb);
     }
 
     /** Journals a throwable caught elsewhere: "oom" for an OutOfMemoryError, else event. */

@@ -68,9 +68,11 @@ class LoggedThrow:
 
     ``frames``: the methods it went through, innermost first (``"java.nio.Bits.reserveMemory"``);
     ``caught_by``: the method whose catch clause took it last (``"pkg.Class.method"``), None when it left
-    the thread's last frame; ``handled``: False when the log shows it propagated out of its last frame,
-    True when a handler took it, None when the JDK logs no handlers (11) and the last frame is assumed
-    to be the catcher. ``uptime_s`` is the JVM uptime of its first record.
+    the thread's root frame (``Thread.run``); ``handled``: True when a handler line shows the catch, False
+    when it left the thread's root, None when no handler was logged (JDK 11; some compiled frames) and
+    the last frame reached is taken as the catcher (for a main thread's outermost frame the JVM's
+    "Exception in thread" report tells otherwise: see observe.ooms). ``uptime_s``: JVM uptime of its
+    first record.
     """
 
     class_name: str
@@ -231,12 +233,11 @@ def _close(o: _Open, names: dict[str, str], handler_lines: bool) -> LoggedThrow:
         kind, method = o.handler
         owner = next((f for f in reversed(frames) if f.rsplit(".", 1)[-1] == method), None)
         caught_by, handled = owner or method, True
-    elif handler_lines:
-        caught_by, handled = None, False
-    else:  # JDK 11: no handler lines; the last frame reached caught it, unless it is a thread's root
+    else:  # no handler line after the last frame (JDK 11 logs none; compiled frames may not either): the
+        # last frame reached caught it, unless it is a thread's root (then it left the thread)
         last = frames[-1] if frames else None
         caught_by = None if last is None or last in THREAD_ROOTS else last
-        handled = None
+        handled = False if caught_by is None else None
     return LoggedThrow(o.class_name, o.message, thread, o.uptime_s, frames, caught_by, handled, o.tid, o.vm_site)
 
 

@@ -67,8 +67,9 @@ def check_first_oom_like_bare(run: dm.Run, bare: Bare) -> None:
     bare_catcher = bare.ooms[0].caught_by
     if bare_catcher is not None and bare_catcher.startswith(("java.", "sun.", "jdk.")):
         bare_catcher = None  # bare java's launcher frames (none here): the harness's runner instead
-    if bare.ooms[0].handled is None and any(t == run.oom.thread and "OutOfMemoryError" in x for t, x in bare.uncaught):
-        bare_catcher = None  # JDK 11 logs no handlers: the JVM printed it uncaught
+    if bare.ooms[0].handled is None and any(t == run.oom.thread and x.startswith("java.lang.OutOfMemoryError")
+                                            for t, x in bare.uncaught):
+        bare_catcher = None  # no handler logged for the main thread's outermost frame: the JVM printed it uncaught
     assert run.oom.caught_by == bare_catcher, run.summary()
 
 
@@ -115,13 +116,14 @@ def test_netty_40_decoder_exception_carries_the_oom(directmem, netty_classes, tm
 def test_map_failed_is_native_and_the_mapped_pool_is_seen(directmem, classes, tmp_path):
     run = directmem.run(W.main("MapFailed"), classpath=[classes], timeout=300)
     bare = Bare(run, [classes], [], ["MapFailed"], tmp_path)
-    assert "Caused by: java.lang.OutOfMemoryError: Map failed" in bare.output
+    bare_fatal = "There is insufficient memory for the Java Runtime Environment" in bare.output  # 21, 25
+    assert bare_fatal or "Caused by: java.lang.OutOfMemoryError: Map failed" in bare.output
     held = re.search(r"mappings held: (\d+) mapped\{count=(\d+), used=(\d+)\}", bare.output)
     assert held, bare.output
     run.expect(dm.Outcome.NATIVE_OOM)
     assert run.exit_code == bare.exit_code
     assert run.oom.message == "Map failed" and run.oom.thread == "main"
-    assert run.oom.caught_by == "sun.nio.ch.FileChannelImpl.mapInternal"   # it retries once after a GC
+    assert run.oom.caught_by.startswith("sun.nio.ch.FileChannelImpl.map")  # it retries once after a GC
     wrapped = [o for o in run.ooms if o.carried_by]
     assert wrapped and wrapped[0].carried_by == ("java.io.IOException: Map failed",)
     assert [o.message for o in run.ooms if o.class_name != FATAL_CLASS][:2] == \

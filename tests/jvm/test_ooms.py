@@ -181,3 +181,16 @@ def test_non_daemon_thread_runs_out_after_main_returned(directmem, classes, tmp_
     assert run.exit_code == bare.exit_code and run.workload_completed
     assert run.oom.thread == "late writer" and run.oom.caught_by is None
     check_first_oom_like_bare(run, bare)
+
+
+def test_main_that_throws_the_oom_exits_like_bare_java(directmem, tmp_path):
+    from tests.jvm.java_classes import compile_leak
+
+    classes = compile_leak(tmp_path / "leak")
+    run = directmem.run(W.main("Leak", "64"), classpath=[classes], **DIRECT)
+    bare = Bare(run, [classes], ["-XX:MaxDirectMemorySize=16m"], ["Leak", "64"], tmp_path)
+    assert bare.exit_code == 1 and bare.uncaught[0][0] == "main"
+    run.expect(dm.Outcome.DIRECT_OOM)
+    assert run.exit_code == bare.exit_code and not run.workload_completed
+    assert run.oom.caught_by is None and run.oom.thread == "main"
+    check_first_oom_like_bare(run, bare)

@@ -6,6 +6,7 @@ import java.util.List;
 /** Throws OutOfMemoryErrors in the shapes the exceptions-log parser must read (recorded by record.py):
  *  swallow  - an OOM on another thread, wrapped okhttp-style (IOException "canceled due to", OOM suppressed),
  *             caught and logged there; main returns normally
+ *  okhttp   - the same, but the wrapper escapes the thread inside an IllegalStateException (printed uncaught)
  *  rethrow  - caught, suppressed into a wrapper, then the same OOM rethrown and caught in main
  *  compiled - an OOM unwinding through JIT-compiled frames after many ordinary exceptions
  *  retry    - three OOMs caught in a loop (after a GC each new error may get the previous one's address)
@@ -52,6 +53,18 @@ public class OomThrows {
                         deliver();
                     } catch (IOException e) {
                         System.out.println("callback failed: " + e.getMessage());
+                    }
+                }, "OkHttp Dispatcher");
+                t.start();
+                t.join();
+                break;
+            }
+            case "okhttp": {   // okhttp's AsyncCall: the wrapper (OOM suppressed) escapes the dispatcher thread
+                Thread t = new Thread(() -> {
+                    try {
+                        deliver();
+                    } catch (IOException e) {
+                        throw new IllegalStateException("callback failed", e);
                     }
                 }, "OkHttp Dispatcher");
                 t.start();

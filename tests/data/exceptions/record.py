@@ -23,6 +23,7 @@ CASES = {
     "bg-thread": ["BgThread"],
     "plain-wrap": ["PlainWrap"],
     "swallow": ["OomThrows", "swallow"],
+    "okhttp": ["OomThrows", "okhttp"],
     "rethrow": ["OomThrows", "rethrow"],
     "compiled": ["OomThrows", "compiled"],
     "retry": ["OomThrows", "retry"],

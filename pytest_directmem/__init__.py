@@ -14,12 +14,12 @@ import importlib
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the worker imports this package and typing costs ~3 ms
 
 __all__ = [
-    "launch", "workloads", "incidents", "Run", "Outcome", "OomError", "GcEvent", "GcSummary", "DirectSummary", "JvmInfo",
+    "launch", "load_run", "workloads", "incidents", "Run", "Outcome", "OomError", "GcEvent", "GcSummary", "DirectSummary", "JvmInfo",
     "ContainerInfo", "Sample", "MappedSummary", "JvmConfig", "ConfigError", "BackendUnavailable", "DirectmemError", "maven", "netty",
 ]
 
 _WHERE = {
-    "launch": "harness", "workloads": None, "incidents": None, "JvmConfig": "config", "maven": "mvn", "netty": None,
+    "launch": "launcher", "load_run": "observe.load", "workloads": None, "incidents": None, "JvmConfig": "config", "maven": "mvn", "netty": None,
     "ConfigError": "errors", "BackendUnavailable": "errors", "DirectmemError": "errors",
     **{n: "result" for n in ("Run", "Outcome", "OomError", "GcEvent", "GcSummary", "DirectSummary", "JvmInfo",
                              "ContainerInfo", "Sample", "MappedSummary")},
@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from .mvn import maven
     from .config import JvmConfig
     from .errors import BackendUnavailable, ConfigError, DirectmemError
-    from .harness import launch
+    from .launcher import launch
+    from .observe.load import load_run
     from typing import Any
 
     from .result import ContainerInfo, DirectSummary, GcEvent, GcSummary, JvmInfo, MappedSummary, OomError, Outcome, Run, Sample

@@ -58,7 +58,7 @@ def main() -> None:
 def demo(jdk: str | None, report: str | None) -> None:
     """The seed story side by side: explicit GC rescues churn, DisableExplicitGC gives a direct OOM
     without a heap dump (HeapDumpOnOutOfMemoryError is on), and a heap OOM control writes one."""
-    from .harness import launch
+    from .launcher import launch
 
     common: dict[str, Any] = {"jdk": jdk, "heap": "64m", "heap_dump_on_oom": True}
     plan = [
@@ -152,7 +152,7 @@ def _validate(workload: Any, kwargs: dict[str, Any]) -> None:
 
 
 def _run_one(workload: Any, kwargs: dict[str, Any], progress: Progress, label: str) -> Run:
-    from .harness import launch
+    from .launcher import launch
 
     where = kwargs.get("backend", "local") + (f", jdk {kwargs['jdk']}" if kwargs.get("jdk") else "")
     with progress.step(f"running {label} ({where})"):

@@ -14,67 +14,63 @@ import click
 from . import workloads as w
 from .result import Outcome
 
-# built-in workload -> its parameters (CLI name, required); the CLI names are dm.workloads' argument names
-BUILTINS: dict[str, tuple[tuple[str, bool], ...]] = {
-    "churn": (("count", True), ("size", True), ("keep_every", False)),
-    "hold": (("size", True), ("count", False)),
-    "heap_hog": (("chunk", False),),
-    "unsafe_alloc": (("size", True), ("count", True)),
-    "socket_write": (("threads", True), ("payload", True), ("writes", True), ("hold", False)),
-    "storm": (("threads", True), ("size", True), ("duration", True)),
-}
 OTHER = ("main", "static", "call")  # these take positional ARGS
-ALIASES = {"heap_hog": {"size": "chunk"}, "socket_write": {"size": "payload", "count": "writes"}}
-WORKLOAD_PARAMS = ("count", "size", "keep_every", "chunk", "threads", "payload", "writes", "hold", "duration")
 EXPECT_HELP = ("expected outcome: " + ", ".join(o.value for o in Outcome)
                + "; a comma list means any of them. Exit 0 when it matches, 1 when not")
 OUTCOMES = {o.value: o for o in Outcome} | {o.name.lower(): o for o in Outcome}
 
 
 def workload_names() -> list[str]:
-    return [n.replace("_", "-") for n in BUILTINS] + list(OTHER)
+    return [b.cli for b in w.BUILTINS.values()] + list(OTHER)
+
+
+def _workload_params() -> dict[str, list[tuple[str, w.Param]]]:
+    """CLI option name -> the built-ins (and their params) that take it, directly or as an alias."""
+    out: dict[str, list[tuple[str, w.Param]]] = {}
+    for b in w.BUILTINS.values():
+        params = {p.name: p for p in b.params}
+        for p in b.params:
+            out.setdefault(p.name, []).append((b.cli, p))
+        for alias, target in b.cli_aliases:
+            out.setdefault(alias, []).append((b.cli, params[target]))
+    return out
 
 
 def workload_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    opts = [
-        click.option("--count", type=int, help="churn/hold/unsafe_alloc: number of buffers (socket_write: --writes)"),
-        click.option("--size", help='buffer size, bytes or "512k", "1m" (heap_hog: --chunk, socket_write: --payload)'),
-        click.option("--keep-every", type=int, help="churn: keep every Nth buffer (default 0: keep none)"),
-        click.option("--chunk", help='heap_hog: byte[] chunk size (default "1m")'),
-        click.option("--threads", type=int, help="socket_write/storm: threads (default 1)"),
-        click.option("--payload", help="socket_write: heap byte[] written per write"),
-        click.option("--writes", type=int, help="socket_write: writes per thread"),
-        click.option("--hold", "hold_", help="socket_write: direct bytes allocated and kept first (the culprit)"),
-        click.option("--duration", help='storm: "500ms", "2s" (default 2s)'),
-    ]
+    """One click option per built-in parameter name (dm.workloads' argument names), from workloads.BUILTINS."""
+    opts = []
+    for name, users in _workload_params().items():
+        text = "; ".join(f"{b}: {p.help}" + (f" (--{p.name.replace('_', '-')})" if p.name != name else "")
+                         for b, p in users)
+        kind = int if all(p.kind == "count" for _, p in users) else None
+        dest = "hold_" if name == "hold" else name  # not to clash with the `hold` workload's name
+        opts.append(click.option("--" + name.replace("_", "-"), dest, type=kind, help=text))
     for opt in reversed(opts):
         f = opt(f)
     return f
 
 
 def launch_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    opts = [
-        click.option("--jdk", help='"system" (default), a major (11, 17, 21, 25: provisioned when missing) or a JAVA_HOME'),
-        click.option("--backend", type=click.Choice(["local", "docker"]), help="local child process (default) or a container"),
-        click.option("--heap", help='-Xmx, e.g. "64m"'),
-        click.option("--max-direct", help='-XX:MaxDirectMemorySize, e.g. "16m"'),
-        click.option("--explicit-gc", type=click.Choice(["enabled", "disabled", "concurrent"]),
-                     help="System.gc(): enabled (default), disabled (-XX:+DisableExplicitGC), "
-                          "concurrent (-XX:+ExplicitGCInvokesConcurrent)"),
-        click.option("--disable-explicit-gc", "explicit_gc_switch", flag_value="disabled", help="= --explicit-gc disabled"),
-        click.option("--concurrent-explicit-gc", "explicit_gc_switch", flag_value="concurrent",
-                     help="= --explicit-gc concurrent"),
-        click.option("--gc", help="G1, Parallel, Serial, Z, Shenandoah or Epsilon"),
-        click.option("--heap-dump/--no-heap-dump", default=None, help="-XX:+HeapDumpOnOutOfMemoryError (default on)"),
-        click.option("--flag", "flags", multiple=True, help="an extra JVM flag, e.g. --flag=-Xss512k (repeatable)"),
-        click.option("-D", "--property", "properties", multiple=True, metavar="KEY=VALUE",
-                     help="a system property (repeatable)"),
-        click.option("--classpath", "--cp", "classpath", multiple=True, help="a jar or class directory (repeatable)"),
-        click.option("--memory", help='container memory limit, e.g. "256m" (docker backend)'),
-        click.option("--cpus", type=float, help="container CPUs (docker backend)"),
-        click.option("--timeout", type=float, help="seconds before the run is killed (default 60)"),
-        click.option("--artifacts-dir", type=click.Path(file_okay=False), help="a new or empty directory for the artifacts"),
-    ]
+    """The launch options of config.OPTIONS as click options (and their extra switches)."""
+    from .config import OPTIONS
+
+    opts = []
+    for o in OPTIONS:
+        kw: dict[str, Any] = {"help": o.help}
+        if o.cli_type == "choice":
+            kw["type"] = click.Choice(list(o.choices))
+        elif o.cli_type == "float":
+            kw["type"] = float
+        elif o.cli_type == "path":
+            kw["type"] = click.Path(file_okay=False)
+        elif o.cli_type == "switch":
+            kw["default"] = None
+        elif o.cli_type == "multi":
+            kw["multiple"] = True
+            kw["metavar"] = "KEY=VALUE" if o.name == "properties" else None
+        opts.append(click.option(*o.cli, o.name, **kw))
+        for flag, value in o.switches:
+            opts.append(click.option(flag, f"{o.name}_switch", flag_value=value, help=f"= {o.cli[0]} {value}"))
     for opt in reversed(opts):
         f = opt(f)
     return f
@@ -83,7 +79,7 @@ def launch_options(f: Callable[..., Any]) -> Callable[..., Any]:
 def build_workload(name: str, args: tuple[str, ...], params: dict[str, Any]) -> w.Workload:
     """The Workload named on the command line; click.UsageError when an option does not fit it."""
     key = name.replace("-", "_")
-    given = {p: params[p] for p in WORKLOAD_PARAMS if p != "hold" and params.get(p) is not None}
+    given = {p: params[p] for p in _workload_params() if p != "hold" and params.get(p) is not None}
     if params.get("hold_") is not None:
         given["hold"] = params["hold_"]
     if key in OTHER:
@@ -92,25 +88,25 @@ def build_workload(name: str, args: tuple[str, ...], params: dict[str, Any]) -> 
         return _other(key, args)
     if args:
         raise click.UsageError(f"{name} takes no positional arguments (got {' '.join(args)}); use its options")
-    if key not in BUILTINS:
+    if key not in w.BUILTINS:
         raise click.UsageError(f"unknown workload {name!r}; choose one of {', '.join(workload_names())}")
-    for alias, target in ALIASES.get(key, {}).items():
+    b = w.BUILTINS[key]
+    for alias, target in b.cli_aliases:
         if alias in given:
             if target in given:
                 raise click.UsageError(f"{name}: give --{target} or --{alias}, not both")
             given[target] = given.pop(alias)
-    takes = dict(BUILTINS[key])
+    takes = {p.name: p for p in b.params}
     extra = [p for p in given if p not in takes]
     if extra:
         raise click.UsageError(f"{name} does not take {_opts(extra)}; it takes {_opts(takes)}")
-    defaults = {"threads": 1, "duration": "2s"}
-    missing = [p for p, req in takes.items() if req and p not in given and p not in defaults]
+    for p in b.params:
+        if p.name not in given and p.cli_default is not w.REQUIRED:
+            given[p.name] = p.cli_default
+    missing = [p.name for p in b.params if p.default is w.REQUIRED and p.name not in given]
     if missing:
         raise click.UsageError(f"{name} needs {_opts(missing)} (e.g. directmem run churn --count 200 --size 1m)")
-    kw = {p: given.get(p, defaults.get(p)) for p in takes if p in given or p in defaults}
-    if key == "socket_write":
-        return w.socket_write(kw["threads"], kw["payload"], kw["writes"], hold=kw.get("hold") or 0)
-    return getattr(w, key)(**kw)
+    return w.builtin(key, **given)
 
 
 def _opts(names: Any) -> str:
@@ -162,30 +158,26 @@ def _other(key: str, args: tuple[str, ...]) -> w.Workload:
 
 def launch_kwargs(params: dict[str, Any]) -> dict[str, Any]:
     """dm.launch keywords from the launch options given (unset ones are left to launch's defaults)."""
-    explicit, switch = params.get("explicit_gc"), params.get("explicit_gc_switch")
-    if explicit and switch and explicit != switch:
-        flag = "--disable-explicit-gc" if switch == "disabled" else "--concurrent-explicit-gc"
-        raise click.UsageError(f"--explicit-gc {explicit} contradicts {flag}")
+    from .config import OPTIONS
+
     out: dict[str, Any] = {}
-    for key in ("jdk", "backend", "heap", "max_direct", "gc", "memory", "cpus", "timeout", "artifacts_dir"):
-        if params.get(key) is not None:
-            out[key] = params[key]
-    if explicit or switch:
-        out["explicit_gc"] = explicit or switch
-    if params.get("heap_dump") is not None:
-        out["heap_dump_on_oom"] = params["heap_dump"]
-    if params.get("flags"):
-        out["flags"] = list(params["flags"])
-    if params.get("properties"):
+    for o in OPTIONS:
+        value, switch = params.get(o.name), params.get(f"{o.name}_switch")
+        if value and switch and value != switch:
+            flag = next(f for f, v in o.switches if v == switch)
+            raise click.UsageError(f"{o.cli[0]} {value} contradicts {flag}")
+        value = value or switch if o.switches else value
+        if value is None or (o.cli_type == "multi" and not value):
+            continue
+        out[o.name] = list(value) if o.cli_type == "multi" else value
+    if "properties" in out:
         props = {}
-        for item in params["properties"]:
+        for item in out["properties"]:
             k, sep, v = item.partition("=")
             if not sep or not k:
                 raise click.UsageError(f"--property takes KEY=VALUE, got {item!r}")
             props[k] = v
         out["properties"] = props
-    if params.get("classpath"):
-        out["classpath"] = list(params["classpath"])
     return out
 
 
@@ -202,7 +194,7 @@ def parse_expect(text: str | None) -> tuple[Outcome, ...]:
     return tuple(out)
 
 
-NOT_VARIANT = ("variant", "report", "json_out", "quiet", "expect", "explicit_gc_switch")
+NOT_VARIANT = ("variant", "report", "json_out", "quiet", "expect", "explicit_gc_switch", "artifacts_dir")
 BOOLEAN = {"on": True, "true": True, "yes": True, "1": True, "off": False, "false": False, "no": False, "0": False}
 
 
@@ -216,7 +208,7 @@ def parse_variant(text: str, command: click.Command, base: dict[str, Any]) -> tu
     params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in base.items()}
     by_name: dict[str, click.Option] = {}
     for p in command.params:
-        if isinstance(p, click.Option) and p.name and not p.is_flag or p.name == "heap_dump":
+        if isinstance(p, click.Option) and p.name and not p.is_flag or p.name == "heap_dump_on_oom":
             by_name.setdefault(p.name, p)
     name = None
     for part in (s.strip() for s in text.split(";")):
@@ -230,7 +222,7 @@ def parse_variant(text: str, command: click.Command, base: dict[str, Any]) -> tu
             name = value
             continue
         key = {"hold": "hold_", "property": "properties", "flag": "flags", "cp": "classpath", "d": "properties",
-               "disable_explicit_gc": "explicit_gc", "heap_dump_on_oom": "heap_dump"}.get(key, key)
+               "disable_explicit_gc": "explicit_gc", "heap_dump": "heap_dump_on_oom"}.get(key, key)
         if key == "expect":
             params["expect"] = value
             continue
@@ -239,7 +231,7 @@ def parse_variant(text: str, command: click.Command, base: dict[str, Any]) -> tu
             raise click.BadParameter(f"unknown key {key.replace('_', '-')!r} in {text!r}; known: name, expect, "
                                      + ", ".join(known), param_hint="--variant")
         opt = by_name[key]
-        if key == "heap_dump":
+        if key == "heap_dump_on_oom":
             if value.strip().lower() not in BOOLEAN:
                 raise click.BadParameter(f"heap-dump={value!r}: use on or off", param_hint="--variant")
             params[key] = BOOLEAN[value.strip().lower()]

@@ -1,4 +1,12 @@
-"""JvmConfig: the validated, frozen options of one run, and its pure argv assembly."""
+"""JvmConfig: the validated, frozen options of one run, ONE table of those options, and pure argv assembly.
+
+``OPTIONS`` is the only place a launch option is described: its parser (validation, ConfigError naming the
+option, the value and its source), default, help text, command-line flag(s), whether it is also a session
+setting of the pytest plugin (``--directmem-NAME``, ini ``directmem_NAME``, env ``DIRECTMEM_NAME``) and how
+it is written back as ``directmem run`` arguments. ``JvmConfig.create``, the plugin, the CLI's launch options,
+``compare --variant`` keys and the line that repeats a run all read it. What an option does to the JVM is
+in ``to_jvm_args``.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +14,11 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping
 
 from .errors import ConfigError
 from .observe.exceptions import xlog_option as exceptions_xlog
+from .units import format_size, human_size, parse_size  # noqa: F401 - re-exported: sizes are options' units
 
 BACKENDS = ("local", "docker")
 EXPLICIT_GC = ("enabled", "disabled", "concurrent")
@@ -22,138 +31,55 @@ GCS = {  # canonical name -> selecting flag
     "Epsilon": "-XX:+UseEpsilonGC",
 }
 _GC_ALIASES = {k.lower(): k for k in GCS} | {"zgc": "Z", "g1gc": "G1", "parallelgc": "Parallel", "serialgc": "Serial"}
-_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
-_SIZE_RE = re.compile(r"^\s*(\d+)\s*([kmgt]?)b?\s*$", re.IGNORECASE)
-OPTION_NAMES = (
-    "jdk", "backend", "heap", "max_direct", "explicit_gc", "gc", "heap_dump_on_oom", "flags",
-    "properties", "classpath", "memory", "cpus", "timeout", "artifacts_dir",
-)
+MIN_HEAP = 2 << 20
+MIN_MEMORY = 6 << 20
 
 
-def parse_size(value: object, option: str, *, minimum: int = 0, source: str | None = None) -> int:
-    """Bytes from an int or a JVM-style size string ("512k", "16m", "1g", case-insensitive)."""
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise ConfigError(option, value, 'a size is an int of bytes or a string like "512k", "16m", "1g"', source)
-    if isinstance(value, int):
-        n = value
-    else:
-        m = _SIZE_RE.match(value)
-        if not m:
-            raise ConfigError(option, value, 'not a size: use bytes or a number with k, m, g or t ("16m")', source)
-        n = int(m.group(1)) * _UNITS[m.group(2).lower()]
-    if n < minimum:
-        raise ConfigError(option, value, f"must be at least {format_size(minimum)}", source)
-    return n
+# ------------------------------------------------------------------------------------------ parsers
+# Each takes (value, source) and returns the normalized value or raises ConfigError(option, value, ...).
+
+def _choice(option: str, allowed: tuple[str, ...]) -> Callable[[object, str | None], str]:
+    def parse(value: object, source: str | None) -> str:
+        if value not in allowed:
+            raise ConfigError(option, value, f"choose one of {', '.join(map(repr, allowed))}", source)
+        return str(value)
+    return parse
 
 
-def format_size(n: int | None) -> str:
-    """JVM-style rendering: the largest unit that divides exactly (16777216 -> "16m")."""
-    if n is None:
-        return "-"
-    for unit in ("t", "g", "m", "k"):
-        if n and n % _UNITS[unit] == 0:
-            return f"{n // _UNITS[unit]}{unit}"
-    return str(n)
+def _size(option: str, minimum: int = 0) -> Callable[[object, str | None], int | None]:
+    return lambda value, source: None if value is None else parse_size(value, option, minimum=minimum, source=source)
 
 
-def human_size(n: int | None) -> str:
-    """Approximate rendering for reports: 134217728 -> "128.0 MiB"."""
-    if n is None:
-        return "-"
-    for unit, div in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if abs(n) >= div:
-            return f"{n / div:.1f} {unit}"
-    return f"{n} B"
+def _jdk(value: object, source: str | None) -> str | None:
+    from .jdk import validate_jdk_spec
+
+    return validate_jdk_spec(value, source)
 
 
-@dataclass(frozen=True)
-class JvmConfig:
-    jdk: str | None = None
-    backend: str = "local"
-    heap: int | None = None
-    max_direct: int | None = None
-    explicit_gc: str = "enabled"
-    gc: str | None = None
-    heap_dump_on_oom: bool = True
-    flags: tuple[str, ...] = ()
-    properties: tuple[tuple[str, str], ...] = ()
-    classpath: tuple[Path, ...] = ()
-    memory: int | None = None
-    cpus: float | None = None
-    timeout: float = 60.0
-    artifacts_dir: Path | None = None
-    sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
-
-    @classmethod
-    def create(cls, *, sources: Mapping[str, str] | None = None, **options: Any) -> JvmConfig:
-        """Validate every option; raise ConfigError naming the first bad one (and its source)."""
-        src = dict(sources or {})
-        for name in options:
-            if name not in OPTION_NAMES:
-                raise ConfigError(name, options[name], f"unknown option; known: {', '.join(OPTION_NAMES)}", src.get(name))
-        o = dict(options)
-
-        def where(name: str) -> str | None:
-            return src.get(name)
-
-        from .jdk import validate_jdk_spec
-
-        jdk = validate_jdk_spec(o.get("jdk"), where("jdk"))
-        backend = _choice("backend", o.get("backend", "local"), BACKENDS, where("backend"))
-        heap = None if o.get("heap") is None else parse_size(o["heap"], "heap", minimum=2 << 20, source=where("heap"))
-        md = o.get("max_direct")
-        max_direct = None if md is None else parse_size(md, "max_direct", source=where("max_direct"))
-        explicit_gc = _choice("explicit_gc", o.get("explicit_gc", "enabled"), EXPLICIT_GC, where("explicit_gc"))
-        gc = o.get("gc")
-        if gc is not None:
-            if not isinstance(gc, str) or gc.lower() not in _GC_ALIASES:
-                raise ConfigError("gc", gc, f"unknown collector; choose one of {', '.join(GCS)}", where("gc"))
-            gc = _GC_ALIASES[gc.lower()]
-        hd = o.get("heap_dump_on_oom", True)
-        if not isinstance(hd, bool):
-            raise ConfigError("heap_dump_on_oom", hd, "must be True or False", where("heap_dump_on_oom"))
-        flags = _flags(o.get("flags", ()), where("flags"))
-        properties = _properties(o.get("properties") or {}, where("properties"))
-        classpath = _classpath(o.get("classpath", ()), where("classpath"))
-        memory = o.get("memory")
-        if memory is not None:
-            memory = parse_size(memory, "memory", minimum=6 << 20, source=where("memory"))
-        cpus = o.get("cpus")
-        if cpus is not None:
-            if isinstance(cpus, bool) or not isinstance(cpus, (int, float)) or not 0 < cpus <= (os.cpu_count() or 1):
-                raise ConfigError("cpus", cpus, f"must be a number in (0, {os.cpu_count()}] (the CPUs of this machine)", where("cpus"))
-            cpus = float(cpus)
-        if backend == "local":
-            for name, value in (("memory", memory), ("cpus", cpus)):
-                if value is not None:
-                    raise ConfigError(name, o[name], "container limits need backend='docker'", where(name))
-        timeout = o.get("timeout", 60.0)
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 24 * 3600:
-            raise ConfigError("timeout", timeout, "must be a number of seconds > 0 (a run never waits forever)", where("timeout"))
-        artifacts = o.get("artifacts_dir")
-        if artifacts is not None:
-            artifacts = _artifacts_dir(artifacts, where("artifacts_dir"))
-        config = cls(
-            jdk=jdk, backend=backend, heap=heap, max_direct=max_direct, explicit_gc=explicit_gc, gc=gc,
-            heap_dump_on_oom=hd, flags=flags, properties=properties, classpath=classpath, memory=memory,
-            cpus=cpus, timeout=float(timeout), artifacts_dir=artifacts, sources=src,
-        )
-        _check_contradictions(config)
-        return config
-
-    def describe(self) -> dict[str, Any]:
-        """The options in force, for reports (sizes rendered JVM-style)."""
-        return {
-            "backend": self.backend, "jdk": self.jdk or "system", "heap": format_size(self.heap),
-            "max_direct": format_size(self.max_direct), "explicit_gc": self.explicit_gc, "gc": self.gc or "default",
-            "memory": format_size(self.memory), "cpus": self.cpus, "timeout": self.timeout,
-        }
+def _gc(value: object, source: str | None) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or value.lower() not in _GC_ALIASES:
+        raise ConfigError("gc", value, f"unknown collector; choose one of {', '.join(GCS)}", source)
+    return _GC_ALIASES[value.lower()]
 
 
-def _choice(option: str, value: object, allowed: Sequence[str], source: str | None) -> str:
-    if value not in allowed:
-        raise ConfigError(option, value, f"choose one of {', '.join(map(repr, allowed))}", source)
-    return str(value)
+def _bool(option: str) -> Callable[[object, str | None], bool]:
+    def parse(value: object, source: str | None) -> bool:
+        if not isinstance(value, bool):
+            raise ConfigError(option, value, "must be True or False", source)
+        return value
+    return parse
+
+
+def _percentage(option: str) -> Callable[[object, str | None], float | None]:
+    def parse(value: object, source: str | None) -> float | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 100:
+            raise ConfigError(option, value, "a percentage in (0, 100]", source)
+        return float(value)
+    return parse
 
 
 def _flags(value: object, source: str | None) -> tuple[str, ...]:
@@ -201,7 +127,23 @@ def _classpath(value: object, source: str | None) -> tuple[Path, ...]:
     return tuple(out)
 
 
-def _artifacts_dir(value: object, source: str | None) -> Path:
+def _cpus(value: object, source: str | None) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= (os.cpu_count() or 1):
+        raise ConfigError("cpus", value, f"must be a number in (0, {os.cpu_count()}] (the CPUs of this machine)", source)
+    return float(value)
+
+
+def _timeout(value: object, source: str | None) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 24 * 3600:
+        raise ConfigError("timeout", value, "must be a number of seconds > 0 (a run never waits forever)", source)
+    return float(value)
+
+
+def _artifacts_dir(value: object, source: str | None) -> Path | None:
+    if value is None:
+        return None
     if not isinstance(value, (str, Path)):
         raise ConfigError("artifacts_dir", value, "must be a path", source)
     path = Path(value).expanduser().absolute()
@@ -210,6 +152,141 @@ def _artifacts_dir(value: object, source: str | None) -> Path:
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise ConfigError("artifacts_dir", value, "must be a new or empty directory (old artifacts would be misread)", source)
     return path
+
+
+# ------------------------------------------------------------------------------------------ the table
+
+@dataclass(frozen=True)
+class Option:
+    """One launch option. `cli`: its flags on `directmem run/compare` (first = canonical); `cli_type`:
+    "text" | "float" | "choice" | "switch" (--x/--no-x) | "multi" (repeatable) | "path"; `switches`:
+    extra value-setting flags ({flag: value}); `session`: also a pytest/ini/env setting; `limit`: shown
+    in Run.limits, as `show` renders it; `render`: a value as written on the command line."""
+
+    name: str
+    default: Any
+    parse: Callable[[Any, str | None], Any]
+    help: str
+    cli: tuple[str, ...] = ()
+    cli_type: str = "text"
+    choices: tuple[str, ...] = ()
+    switches: tuple[tuple[str, Any], ...] = ()
+    session: bool = False
+    limit: bool = True
+    render: Callable[[Any], str] = str
+    show: Callable[[Any], Any] = lambda v: v
+
+    @property
+    def env(self) -> str:
+        return f"DIRECTMEM_{self.name.upper()}"
+
+    @property
+    def ini(self) -> str:
+        return f"directmem_{self.name}"
+
+    @property
+    def pytest_flag(self) -> str:
+        return f"--directmem-{self.name.replace('_', '-')}"
+
+
+_float = lambda v: f"{v:g}"  # noqa: E731
+OPTIONS: tuple[Option, ...] = (
+    Option("backend", "local", _choice("backend", BACKENDS), "where runs happen: local (child process, default) or "
+           "docker (containers with cgroup limits)", ("--backend",), "choice", BACKENDS, session=True),
+    Option("jdk", None, _jdk, 'JDK: "system" (default), a major (11, 17, 21, 25: provisioned when missing) or a '
+           "JAVA_HOME; for pytest a comma list parametrizes tests (ids jdk11...)", ("--jdk",), session=True,
+           show=lambda v: v or "system"),
+    Option("heap", None, _size("heap", MIN_HEAP), '-Xmx, e.g. "64m"', ("--heap",), render=format_size,
+           show=format_size),
+    Option("max_direct", None, _size("max_direct"), '-XX:MaxDirectMemorySize, e.g. "16m"', ("--max-direct",),
+           render=format_size, show=format_size),
+    Option("max_ram_percentage", None, _percentage("max_ram_percentage"), "-XX:MaxRAMPercentage: the default heap "
+           "as a percentage of the machine's or container's memory (the default direct limit follows it)",
+           ("--max-ram-percentage",), "float", render=_float),
+    Option("explicit_gc", "enabled", _choice("explicit_gc", EXPLICIT_GC), "System.gc(): enabled (default), disabled "
+           "(-XX:+DisableExplicitGC), concurrent (-XX:+ExplicitGCInvokesConcurrent)", ("--explicit-gc",), "choice",
+           EXPLICIT_GC, (("--disable-explicit-gc", "disabled"), ("--concurrent-explicit-gc", "concurrent"))),
+    Option("gc", None, _gc, "the collector: G1, Parallel, Serial, Z, Shenandoah or Epsilon", ("--gc",),
+           show=lambda v: v or "default"),
+    Option("heap_dump_on_oom", True, _bool("heap_dump_on_oom"), "-XX:+HeapDumpOnOutOfMemoryError (default on)",
+           ("--heap-dump/--no-heap-dump",), "switch", limit=False),
+    Option("properties", {}, _properties, "a system property KEY=VALUE (repeatable)", ("-D", "--property"), "multi",
+           limit=False, render=lambda kv: f"{kv[0]}={kv[1]}"),
+    Option("flags", (), _flags, "an extra JVM flag, e.g. --flag=-Xss512k (repeatable)", ("--flag",), "multi",
+           limit=False),
+    Option("classpath", (), _classpath, "a jar or class directory (repeatable)", ("--classpath", "--cp"), "multi",
+           limit=False),
+    Option("memory", None, _size("memory", MIN_MEMORY), 'container memory limit, e.g. "256m" (docker backend)',
+           ("--memory",), render=format_size, show=format_size),
+    Option("cpus", None, _cpus, "container CPUs (docker backend)", ("--cpus",), "float", render=_float),
+    Option("timeout", 60.0, _timeout, "seconds before the run is killed (default 60)", ("--timeout",), "float",
+           render=_float),
+    Option("artifacts_dir", None, _artifacts_dir, "a new or empty directory for the artifacts", ("--artifacts-dir",),
+           "path", limit=False),
+)
+BY_NAME = {o.name: o for o in OPTIONS}
+OPTION_NAMES = tuple(BY_NAME)
+
+
+@dataclass(frozen=True)
+class JvmConfig:
+    jdk: str | None = None
+    backend: str = "local"
+    heap: int | None = None
+    max_direct: int | None = None
+    max_ram_percentage: float | None = None
+    explicit_gc: str = "enabled"
+    gc: str | None = None
+    heap_dump_on_oom: bool = True
+    flags: tuple[str, ...] = ()
+    properties: tuple[tuple[str, str], ...] = ()
+    classpath: tuple[Path, ...] = ()
+    memory: int | None = None
+    cpus: float | None = None
+    timeout: float = 60.0
+    artifacts_dir: Path | None = None
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def create(cls, *, sources: Mapping[str, str] | None = None, **options: Any) -> JvmConfig:
+        """Validate every option (OPTIONS' parsers, then the contradictions between them); raise ConfigError
+        naming the first bad one and where its value came from (`sources`: option -> "marker", "--jdk"...)."""
+        src = dict(sources or {})
+        for name in options:
+            if name not in BY_NAME:
+                raise ConfigError(name, options[name], f"unknown option; known: {', '.join(OPTION_NAMES)}", src.get(name))
+        values = {o.name: o.parse(options.get(o.name, o.default), src.get(o.name)) for o in OPTIONS}
+        for name in ("memory", "cpus"):
+            if values["backend"] == "local" and values[name] is not None:
+                raise ConfigError(name, options[name], "container limits need backend='docker'", src.get(name))
+        config = cls(**values, sources=src)
+        _check_contradictions(config)
+        return config
+
+    def describe(self) -> dict[str, Any]:
+        """The options in force, for reports (sizes rendered JVM-style): Run.limits."""
+        return {o.name: o.show(getattr(self, o.name)) for o in OPTIONS if o.limit}
+
+    def cli_args(self) -> list[str]:
+        """The `directmem run` options that give this config back (defaults and artifacts_dir left out)."""
+        argv: list[str] = []
+        for o in OPTIONS:
+            value = getattr(self, o.name)
+            if not o.cli or o.name == "artifacts_dir" or value in (o.default, None) or \
+                    (o.name == "jdk" and value == "system") or (o.cli_type == "multi" and not value):
+                continue
+            flag = o.cli[-1] if o.cli[0] == "-D" else o.cli[0]
+            if o.cli_type == "switch":
+                on, _, off = flag.partition("/")
+                argv.append(on if value else off)
+            elif o.cli_type == "multi":
+                for item in map(o.render, value):
+                    argv += [f"{flag}={item}"] if item.startswith("-") else [flag, item]
+            elif value in dict((v, f) for f, v in o.switches):
+                argv.append(dict((v, f) for f, v in o.switches)[value])
+            else:
+                argv += [flag, o.render(value)]
+        return argv
 
 
 _HEAP_FLAG = re.compile(r"^(-Xmx|-XX:MaxHeapSize=)")
@@ -248,6 +325,8 @@ def to_jvm_args(c: JvmConfig, artifacts: str, java_major: int) -> list[str]:
         args.append(f"-Xmx{format_size(c.heap)}")
     if c.max_direct is not None:
         args.append(f"-XX:MaxDirectMemorySize={format_size(c.max_direct)}")
+    if c.max_ram_percentage is not None:
+        args.append(f"-XX:MaxRAMPercentage={c.max_ram_percentage:g}")
     if c.gc is not None:
         if c.gc == "Epsilon" or (c.gc == "Z" and java_major < 15):
             args.append("-XX:+UnlockExperimentalVMOptions")

@@ -28,7 +28,8 @@ from typing import Any, Iterator
 
 from .config import format_size, parse_size
 from .errors import ConfigError, DirectmemError
-from .workloads import Workload, _count, _duration_ms
+from .units import parse_duration_ms
+from .workloads import Workload, _count
 
 __all__ = ["alloc", "loopback", "options", "classpath", "info", "OPENS", "REFLECTION", "ALLOCATORS",
            "ALLOCATOR_TYPES", "scenario_jar", "deferred_build", "netty_scenario"]
@@ -153,7 +154,7 @@ def loopback(connections: int = 4, message: int | str = "8k", messages: int = 10
     n = _count("netty.loopback.messages", messages, 1)
     a = _allocator(allocator, "netty.loopback.allocator")
     k = _count("netty.loopback.keep_every", keep_every, 0)
-    ms = _duration_ms("netty.loopback.wait", wait)
+    ms = parse_duration_ms("netty.loopback.wait", wait)
     label = f"netty.loopback({c}, {format_size(m)}, {n}, allocator={a}{'' if k == 1 else f', keep_every={k}'})"
     return _workload("loopback", [a, str(c), str(m), str(n), str(k), str(ms)], label)
 
@@ -188,16 +189,9 @@ def info(run: Any) -> dict[str, Any]:
     counter), peak_allocator (the allocator's usedDirectMemory(), -1 when not reported),
     peak_jdk_direct (the JDK's direct pool) and the scenario's counts (allocated, kept_buffers,
     kept_bytes; received, reads, retained_buffers, retained_capacity). {} without events."""
-    from .backends import JOURNAL_NAME
-    from .observe.journal import read_journal
+    from .observe.journal import notes
 
-    if run.artifacts is None or not (Path(run.artifacts) / JOURNAL_NAME).is_file():
-        return {}
-    out: dict[str, Any] = {}
-    for e in read_journal(Path(run.artifacts) / JOURNAL_NAME):
-        if e.get("event") == "note":
-            out.update({k[len("netty_"):]: v for k, v in e.items() if k.startswith("netty_")})
-    return out
+    return {k[len("netty_"):]: v for k, v in notes(run.events).items() if k.startswith("netty_")}
 
 
 # ------------------------------------------------------------------------------- the jar

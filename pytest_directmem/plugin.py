@@ -15,10 +15,8 @@ from typing import Any, Iterator
 import pytest
 
 from .errors import BackendUnavailable, ConfigError
-from .settings import Setting, resolve_settings
+from .settings import SESSION_OPTIONS, Setting, resolve_settings
 
-HELP_BACKEND = "where runs happen: local (child process, default) or docker (containers with cgroup limits)"
-HELP_JDK = "JDK(s) for runs: system, a major (11, 17, 21, 25) or a JAVA_HOME; a comma list parametrizes tests (ids jdk11...)"
 HELP_KEEP = "keep every run's artifacts under ./directmem-artifacts/ (by default only failing tests keep theirs)"
 MARKER = ("directmem(**options): default options for the directmem fixture's runs in this test "
           "(any dm.launch keyword: max_direct=, heap=, explicit_gc=, gc=, jdk=, backend=, memory=, ...)")
@@ -34,12 +32,11 @@ _session_report_key = pytest.StashKey[Any]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("directmem", "JVM direct-memory runs (pytest-directmem)")
-    group.addoption("--directmem-backend", dest="directmem_backend", default=None, help=HELP_BACKEND)
-    group.addoption("--directmem-jdk", dest="directmem_jdk", default=None, help=HELP_JDK)
+    for o in SESSION_OPTIONS:  # --directmem-backend, --directmem-jdk, ... and their ini twins
+        group.addoption(o.pytest_flag, dest=o.ini, default=None, help=f"{o.help} (env {o.env}, ini {o.ini})")
+        parser.addini(o.ini, o.help, default=None)
     group.addoption("--directmem-keep", dest="directmem_keep", action="store_true", default=False, help=HELP_KEEP)
     group.addoption("--directmem-report", dest="directmem_report", default=None, metavar="PATH", help=HELP_REPORT)
-    parser.addini("directmem_backend", HELP_BACKEND, default=None)
-    parser.addini("directmem_jdk", HELP_JDK, default=None)
     parser.addini("directmem_report", HELP_REPORT, default=None)
 
 
@@ -49,9 +46,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: takes more than a few seconds")
     try:
         settings = resolve_settings(
-            cli={"backend": config.getoption("directmem_backend"), "jdk": config.getoption("directmem_jdk")},
+            cli={o.name: config.getoption(o.ini) for o in SESSION_OPTIONS},
             env=os.environ,
-            ini={"backend": config.getini("directmem_backend"), "jdk": config.getini("directmem_jdk")},
+            ini={o.name: config.getini(o.ini) for o in SESSION_OPTIONS},
         )
     except ConfigError as e:
         raise pytest.UsageError(str(e)) from None
@@ -98,8 +95,8 @@ def directmem_jdk(request: pytest.FixtureRequest) -> str | None:
 def directmem(request: pytest.FixtureRequest, directmem_jdk: str | None, tmp_path: Path) -> Iterator[DirectMem]:
     """Launch JVM runs from a test: ``run = directmem.run(dm.workloads.churn(200, "1m"), max_direct="16m")``."""
     settings = request.config.stash[_settings_key]
-    defaults: dict[str, Any] = {"backend": settings["backend"].value}
-    sources: dict[str, str] = {"backend": settings["backend"].source}
+    defaults: dict[str, Any] = {k: v.value for k, v in settings.items() if k != "jdk" and v.source != "default"}
+    sources: dict[str, str] = {k: v.source for k, v in settings.items() if k in defaults}
     if directmem_jdk is not None:
         defaults["jdk"], sources["jdk"] = directmem_jdk, settings["jdk"].source
     marker = request.node.get_closest_marker("directmem")
@@ -132,7 +129,7 @@ class DirectMem:
         self.runs: list[Any] = []
 
     def run(self, workload: Any, **options: Any) -> Any:
-        from .harness import launch
+        from .launcher import launch
 
         opts = {**self.defaults, **options}
         sources = {k: v for k, v in self._sources.items() if k not in options}

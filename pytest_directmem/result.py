@@ -144,11 +144,13 @@ class ContainerInfo:
     image: str | None
     id: str | None = None
     exit_code: int | None = None
+    engine: str | None = None  # the Docker engine's URL that ran it, e.g. "unix:///var/run/docker.sock"
 
 
 @dataclass(frozen=True)
 class Run:
-    """The result of one launch. Built by observe.collect from an artifacts directory."""
+    """The result of one launch, built by ``observe.load.load_run`` from its artifacts directory alone
+    (``dm.load_run(run.artifacts) == run``)."""
 
     outcome: Outcome
     oom: OomError | None = None
@@ -172,6 +174,11 @@ class Run:
     limits: dict[str, Any] = field(default_factory=dict)  # the options in force, for reports
     time_to_oom_s: float | None = None
     notes: tuple[str, ...] = ()  # how the evidence was read, e.g. "the worker hung after the OOM"
+    timed_out: bool = False  # the harness killed the run at its timeout
+    java_command: str | None = None  # the same run without Python (Java workloads), as a shell line
+    cli_command: str | None = None  # the `directmem run ...` line that repeats it
+    events: tuple[dict[str, Any], ...] = field(default=(), compare=False, repr=False)  # the journal, in order
+    spec: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # spec.json: what the worker ran
     ooms: tuple[OomError, ...] = ()  # every OutOfMemoryError thrown in the JVM, in throw order; oom is ooms[0]
     workload_completed: bool = False  # the workload returned normally (main: returned or exited with 0)
     mapped: MappedSummary = field(default_factory=MappedSummary)

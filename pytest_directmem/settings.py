@@ -1,8 +1,9 @@
-"""Session settings from the command line, environment and ini file, in one documented order.
+"""Session settings of the pytest plugin, from the command line, environment and ini file, in one order.
 
-Highest first: command line > environment (DIRECTMEM_BACKEND, DIRECTMEM_JDK) > ini
-(directmem_backend, directmem_jdk) > default. Per-test markers and run() keywords outrank all
-of these (the plugin applies them). Every bad value names where it came from.
+Highest first: command line (``--directmem-NAME``) > environment (``DIRECTMEM_NAME``) > ini
+(``directmem_NAME``) > default, for every option of config.OPTIONS marked ``session``. Per-test
+markers and run() keywords outrank all of these (the plugin applies them). Every bad value names
+where it came from. ``jdk`` takes a comma list: each JDK parametrizes the tests.
 """
 
 from __future__ import annotations
@@ -10,13 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from .config import BACKENDS
+from .config import OPTIONS, Option
 from .errors import ConfigError
-from .jdk import validate_jdk_spec
 
-ENV = {"backend": "DIRECTMEM_BACKEND", "jdk": "DIRECTMEM_JDK"}
-CLI = {"backend": "--directmem-backend", "jdk": "--directmem-jdk"}
-INI = {"backend": "directmem_backend (ini)", "jdk": "directmem_jdk (ini)"}
+SESSION_OPTIONS: tuple[Option, ...] = tuple(o for o in OPTIONS if o.session)
 
 
 @dataclass(frozen=True)
@@ -25,25 +23,32 @@ class Setting:
     source: str
 
 
-def _pick(name: str, cli: Mapping[str, Any], env: Mapping[str, str], ini: Mapping[str, Any]) -> Setting | None:
-    for layer, label in ((cli, CLI[name]), (env, ENV[name]), (ini, INI[name])):
-        key = ENV[name] if layer is env else name
-        value = layer.get(key)
+def _pick(o: Option, cli: Mapping[str, Any], env: Mapping[str, str], ini: Mapping[str, Any]) -> Setting | None:
+    for value, label in ((cli.get(o.name), o.pytest_flag), (env.get(o.env), o.env), (ini.get(o.name), f"{o.ini} (ini)")):
         if value not in (None, ""):
             return Setting(str(value).strip(), label)
     return None
 
 
 def resolve_settings(cli: Mapping[str, Any], env: Mapping[str, str], ini: Mapping[str, Any]) -> dict[str, Setting]:
-    backend = _pick("backend", cli, env, ini) or Setting("local", "default")
-    if backend.value not in BACKENDS:
-        raise ConfigError("backend", backend.value, f"choose one of {', '.join(BACKENDS)}", backend.source)
-    jdk = _pick("jdk", cli, env, ini)
-    if jdk is None:
-        return {"backend": backend, "jdk": Setting((), "default: system")}
+    """{option name: Setting} for every session option; `cli` and `ini` are keyed by option name, `env`
+    is the environment. jdk's value is a tuple of JDKs (() when unset: the system JDK)."""
+    out: dict[str, Setting] = {}
+    for o in SESSION_OPTIONS:
+        picked = _pick(o, cli, env, ini)
+        if o.name == "jdk":
+            out["jdk"] = Setting((), "default: system") if picked is None else _jdks(o, picked)
+        elif picked is None:
+            out[o.name] = Setting(o.default, "default")
+        else:
+            out[o.name] = Setting(o.parse(picked.value, picked.source), picked.source)
+    return out
+
+
+def _jdks(o: Option, jdk: Setting) -> Setting:
     items = [j.strip() for j in jdk.value.split(",")]
     if any(not j for j in items) or len(set(items)) != len(items):
         raise ConfigError("jdk", jdk.value, "a comma-separated list of distinct JDKs, e.g. 11,17,21,25", jdk.source)
     for item in items:
-        validate_jdk_spec(item, jdk.source)
-    return {"backend": backend, "jdk": Setting(tuple(items), jdk.source)}
+        o.parse(item, jdk.source)
+    return Setting(tuple(items), jdk.source)

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .config import format_size, parse_size
 from .errors import ConfigError
+from .units import JAVA_LONG_MAX, format_size, parse_duration_ms, parse_size
 
 __all__ = [
     "Workload", "churn", "hold", "heap_hog", "unsafe_alloc", "socket_write", "storm", "call", "main", "static",
@@ -22,7 +22,6 @@ __all__ = [
 
 _JAVA_NAME = re.compile(r"^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$")
 _STATIC = re.compile(r"^([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)#([A-Za-z_$][\w$]*)$")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s)?\s*$")
 
 
 @dataclass(frozen=True)
@@ -48,6 +47,25 @@ class Workload:
             spec["kwargs"] = dict(self.kwargs)
         return spec
 
+    def cli_args(self) -> list[str] | None:
+        """The `directmem run` arguments that give this workload back (None: keyword arguments of call())."""
+        if self.kind == "builtin":
+            b = BUILTINS[self.name]
+            argv = [b.cli]
+            for p, java in zip(b.params, self.args):
+                if p.default is REQUIRED or java != p.java_default(b.name):
+                    argv += [p.cli, p.show(int(java))]
+            return argv
+        if self.kwargs:
+            return None
+        if self.kind == "call":
+            values = [json.dumps(a) for a in self.args]
+        elif self.kind == "static":
+            values = ["null" if a is None else str(a).lower() if isinstance(a, bool) else str(a) for a in self.args]
+        else:
+            values = [str(a) for a in self.args]
+        return [self.kind, self.name] + (["--"] if any(v.startswith("-") for v in values) else []) + values
+
     @property
     def slug(self) -> str:
         """A short file-system-safe name ("churn", "call-mymod.fn")."""
@@ -55,44 +73,123 @@ class Workload:
         return re.sub(r"[^\w.-]+", "_", base)[:40]
 
 
-def _count(option: str, value: object, minimum: int = 0) -> int:
+def _count(option: str, value: object, minimum: int = 0, maximum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ConfigError(option, value, f"must be an int >= {minimum}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(option, value, f"at most {maximum}")
     return value
 
 
-def _builtin(name: str, label_args: list[str], *java_args: object) -> Workload:
-    return Workload("builtin", name, tuple(str(a) for a in java_args), label=f"{name}({', '.join(label_args)})")
+REQUIRED = object()
+JAVA_ARRAY_MAX = (1 << 31) - 16
+
+
+@dataclass(frozen=True)
+class Param:
+    """One argument of a built-in workload, in the Java argument order of directmem.Workloads.
+
+    kind: "count" (int), "size" (bytes: int or "16m") or "duration" ("500ms", seconds); the Java side
+    receives the count, the bytes or the milliseconds as a string. `cli_default`: what the command line
+    assumes when the option is not given (the Python API requires the argument)."""
+
+    name: str
+    kind: str
+    minimum: int = 0
+    maximum: int | None = None
+    default: Any = REQUIRED
+    help: str = ""
+    cli_default: Any = REQUIRED
+
+    @property
+    def cli(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def check(self, workload: str, value: Any) -> int:
+        option = f"{workload}.{self.name}"
+        if self.kind == "size":
+            return parse_size(value, option, minimum=self.minimum, maximum=self.maximum or JAVA_LONG_MAX)
+        if self.kind == "duration":
+            return parse_duration_ms(value, option)
+        return _count(option, value, self.minimum, self.maximum)
+
+    def java_default(self, workload: str) -> str:
+        """The Java argument of the default (an unset optional count is 0)."""
+        return "0" if self.default in (None, 0) else str(self.check(workload, self.default))
+
+    def show(self, java_value: int) -> str:
+        """A checked value as labels and command lines write it: "1m", "500ms", "200"."""
+        return format_size(java_value) if self.kind == "size" else f"{java_value}ms" if self.kind == "duration" \
+            else str(java_value)
+
+
+@dataclass(frozen=True)
+class Builtin:
+    name: str  # the dm.workloads function and the directmem.Workloads name
+    params: tuple[Param, ...]
+    cli_aliases: tuple[tuple[str, str], ...] = ()  # (other CLI option, param): heap-hog --size = --chunk
+
+    @property
+    def cli(self) -> str:
+        return self.name.replace("_", "-")
+
+
+_THREADS = Param("threads", "count", 1, 256, help="threads (at most 256)", cli_default=1)
+BUILTINS: dict[str, Builtin] = {b.name: b for b in (
+    Builtin("churn", (Param("count", "count", 1, help="number of buffers"), Param("size", "size", 1, help="buffer size"),
+                      Param("keep_every", "count", 0, default=0, help="keep every Nth buffer (0: none)"))),
+    Builtin("hold", (Param("size", "size", 1, help="buffer size"),
+                     Param("count", "count", 1, default=None, help="stop after this many buffers (default: until OOM)"))),
+    Builtin("heap_hog", (Param("chunk", "size", 1, JAVA_ARRAY_MAX, default="1m", help="byte[] chunk size"),),
+            (("size", "chunk"),)),
+    Builtin("unsafe_alloc", (Param("size", "size", 1, help="bytes per allocation"),
+                             Param("count", "count", 1, help="allocations"))),
+    Builtin("socket_write", (_THREADS, Param("payload", "size", 1, JAVA_ARRAY_MAX, help="heap byte[] per write"),
+                             Param("writes", "count", 1, help="writes per thread"),
+                             Param("hold", "size", 0, default=0, help="direct bytes kept first (the culprit)")),
+            (("size", "payload"), ("count", "writes"))),
+    Builtin("storm", (_THREADS, Param("size", "size", 1, help="buffer size"),
+                      Param("duration", "duration", help='how long, "500ms", "2s"', cli_default="2s"))),
+)}
+
+
+def builtin(name: str, **values: Any) -> Workload:
+    """The built-in `name` with its arguments checked by BUILTINS (ConfigError naming "name.param")."""
+    b = BUILTINS[name]
+    java, label = [], []
+    positional = all(p.default is not REQUIRED for p in b.params)  # heap_hog("1m"): no required argument
+    for p in b.params:
+        value = values.get(p.name, p.default)
+        if value is None:  # an optional count left unset: 0 for the Java side
+            java.append(0)
+            continue
+        checked = p.check(name, value)
+        java.append(checked)
+        if p.default is REQUIRED or positional:
+            label.append(p.show(checked))
+        elif str(checked) != p.java_default(name):
+            label.append(f"{p.name}={p.show(checked)}")
+    return Workload("builtin", name, tuple(str(a) for a in java), label=f"{name}({', '.join(label)})")
 
 
 def churn(count: int, size: int | str, keep_every: int = 0) -> Workload:
     """Allocate `count` direct buffers of `size`; keep every Nth (0: none), drop the rest."""
-    n = _count("churn.count", count, 1)
-    s = parse_size(size, "churn.size", minimum=1)
-    k = _count("churn.keep_every", keep_every, 0)
-    return _builtin("churn", [str(n), format_size(s)] + ([f"keep_every={k}"] if k else []), n, s, k)
+    return builtin("churn", count=count, size=size, keep_every=keep_every)
 
 
 def hold(size: int | str, count: int | None = None) -> Workload:
     """Allocate direct buffers of `size` and keep them (a leak), until OOM or `count` buffers."""
-    s = parse_size(size, "hold.size", minimum=1)
-    n = 0 if count is None else _count("hold.count", count, 1)
-    return _builtin("hold", [format_size(s)] + ([f"count={n}"] if n else []), s, n)
+    return builtin("hold", size=size, count=count)
 
 
 def heap_hog(chunk: int | str = "1m") -> Workload:
     """Fill the Java heap with byte[chunk] until java.lang.OutOfMemoryError: Java heap space."""
-    c = parse_size(chunk, "heap_hog.chunk", minimum=1)
-    if c > (1 << 31) - 16:
-        raise ConfigError("heap_hog.chunk", chunk, "a Java array holds at most 2g - 16 bytes")
-    return _builtin("heap_hog", [format_size(c)], c)
+    return builtin("heap_hog", chunk=chunk)
 
 
 def unsafe_alloc(size: int | str, count: int) -> Workload:
     """Unsafe.allocateMemory(size) `count` times, each page touched: native memory outside the limit."""
-    s = parse_size(size, "unsafe_alloc.size", minimum=1)
-    n = _count("unsafe_alloc.count", count, 1)
-    return _builtin("unsafe_alloc", [format_size(s), str(n)], s, n)
+    return builtin("unsafe_alloc", size=size, count=count)
 
 
 def socket_write(threads: int, payload: int | str, writes: int, *, hold: int | str = 0) -> Workload:
@@ -102,41 +199,12 @@ def socket_write(threads: int, payload: int | str, writes: int, *, hold: int | s
     `hold` first allocates and keeps that many bytes of direct memory (the culprit), so the
     write is the innocent victim.
     """
-    t = _count("socket_write.threads", threads, 1)
-    if t > 256:
-        raise ConfigError("socket_write.threads", threads, "at most 256 threads")
-    p = parse_size(payload, "socket_write.payload", minimum=1)
-    if p > (1 << 31) - 16:
-        raise ConfigError("socket_write.payload", payload, "a Java array holds at most 2g - 16 bytes")
-    w = _count("socket_write.writes", writes, 1)
-    h = parse_size(hold, "socket_write.hold")
-    label = [str(t), format_size(p), str(w)] + ([f"hold={format_size(h)}"] if h else [])
-    return _builtin("socket_write", label, t, p, w, h)
+    return builtin("socket_write", threads=threads, payload=payload, writes=writes, hold=hold)
 
 
 def storm(threads: int, size: int | str, duration: float | str) -> Workload:
     """`threads` threads churn buffers of `size` for `duration` (seconds, or "500ms"/"2s")."""
-    t = _count("storm.threads", threads, 1)
-    if t > 256:
-        raise ConfigError("storm.threads", threads, "at most 256 threads")
-    s = parse_size(size, "storm.size", minimum=1)
-    ms = _duration_ms("storm.duration", duration)
-    return _builtin("storm", [str(t), format_size(s), f"{ms}ms"], t, s, ms)
-
-
-def _duration_ms(option: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ConfigError(option, value, 'a duration is seconds (number) or a string like "500ms", "2s"')
-    if isinstance(value, str):
-        m = _DURATION.match(value)
-        if not m:
-            raise ConfigError(option, value, 'a duration is seconds (number) or a string like "500ms", "2s"')
-        ms = float(m.group(1)) * (1 if m.group(2) == "ms" else 1000)
-    else:
-        ms = float(value) * 1000
-    if ms <= 0 or ms > 3600_000:
-        raise ConfigError(option, value, "must be > 0 and at most an hour")
-    return int(ms)
+    return builtin("storm", threads=threads, size=size, duration=duration)
 
 
 def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Workload:

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import os
 import shlex
+import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from .. import artifacts as A
 from ..config import JvmConfig
 from ..result import ContainerInfo
 from ..workloads import Workload
 
-SPEC_NAME = "spec.json"
-JOURNAL_NAME = "journal.jsonl"
-SAMPLES_NAME = "samples.csv"
 SAMPLE_INTERVAL_MS = 10
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent.parent  # the directory holding pytest_directmem/
 
@@ -58,24 +57,38 @@ def get_backend(name: str) -> Backend:
 
 def worker_spec(workload: Workload, *, libjvm: str, jvm_args: list[str], classpath: list[str],
                 sys_path: list[str]) -> dict[str, Any]:
-    """The JSON the worker reads; paths of journal/samples are relative to the spec's directory."""
+    """The JSON the worker reads (spec.json); the journal and samples are written beside it."""
     return {
         "version": 1,
         "libjvm": libjvm,
         "jvm_args": jvm_args,
         "classpath": classpath,
         "workload": workload.to_spec(),
-        "journal": JOURNAL_NAME,
-        "samples": SAMPLES_NAME,
         "sample_interval_ms": SAMPLE_INTERVAL_MS,
         "sys_path": sys_path,
     }
 
 
-def write_spec(artifacts: Path, spec: dict[str, Any]) -> Path:
-    path = artifacts / SPEC_NAME
-    path.write_text(json.dumps(spec, indent=1) + "\n")
-    return path
+def write_status(artifacts: Path, proc: ProcessResult, workload: Workload, config: JvmConfig, backend: str) -> None:
+    """Every backend ends a run with this: status.json (see artifacts.write_status) and, when the run was
+    killed at its timeout, a ``killed`` event in the journal for anyone reading it later."""
+    if proc.timed_out:
+        A.Journal(artifacts, "harness").write("killed", reason="timeout", timeout_s=config.timeout)
+    sig = None
+    if proc.exit_code is not None and proc.exit_code < 0:
+        try:
+            sig = signal.Signals(-proc.exit_code).name
+        except ValueError:
+            sig = None
+    workload_args = workload.cli_args()
+    again = None if workload_args is None else shlex.join(["directmem", "run", *workload_args, *config.cli_args()])
+    A.write_status(
+        artifacts, exit_code=proc.exit_code, signal=sig, timed_out=proc.timed_out, duration_s=proc.duration_s,
+        peak_rss=proc.peak_rss, command=proc.command, java_command=proc.java_command, cli_command=again, backend=backend,
+        workload=str(workload), limits=config.describe(),
+        java={"version": proc.java_version, "major": proc.java_major, "home": proc.java_home},
+        container=None if proc.container is None else dataclasses.asdict(proc.container), notes=list(proc.notes),
+    )
 
 
 def user_sys_path() -> list[str]:

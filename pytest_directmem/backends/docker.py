@@ -30,9 +30,10 @@ from ..errors import ConfigError, JdkUnavailable
 from ..fixtures import fixtures_jar
 from ..result import ContainerInfo
 from ..workloads import Workload
-from . import PACKAGE_ROOT, ProcessResult, bare_java_command, user_sys_path, worker_spec, write_spec
+from .. import artifacts as A
+from . import PACKAGE_ROOT, ProcessResult, bare_java_command, user_sys_path, worker_spec, write_status
 from .cgroup import PeakPoller
-from .engine import docker_client
+from .engine import docker_client, engine_url
 
 LABEL_SESSION = "io.directmem.session"
 LABEL_PID = "io.directmem.pid"
@@ -75,6 +76,7 @@ class Plan:
     command: list[str]
     jvm_args: list[str]
     classpath: list[str]  # as the container sees it
+    spec: dict[str, Any]  # spec.json, as the worker in the container reads it
     limits: dict[str, Any] = field(default_factory=dict)  # docker-py create() keywords
 
 
@@ -140,11 +142,14 @@ def _user_and_ownership(artifacts: Path) -> str:
     return f"{RUNTIME_UID}:{RUNTIME_UID}"
 
 
-def plan_run(workload: Workload, config: JvmConfig, artifacts: Path, *, image: str, major: int, user: str) -> Plan:
-    """Mounts, spec, env and limits of one run (writes the spec into the artifacts dir)."""
+def plan_run(workload: Workload, config: JvmConfig, artifacts: Path, *, image: str, major: int, user: str,
+             jar_path: Path, import_dirs: list[str]) -> Plan:
+    """Mounts, spec, env and limits of one run. Pure: reads and writes nothing.
+
+    `jar_path` is the fixtures jar (inside the package directory, which is mounted); `import_dirs` the
+    host directories a call() workload imports from (see _user_import_dirs)."""
     from .images import LIBJVM
 
-    jar_path = fixtures_jar()  # (re)built first: it lives in the package dir mounted below
     pkg = PACKAGE_ROOT / "pytest_directmem"
     mounts = [Mount(str(pkg), f"{PKG_DIR}/{pkg.name}"), Mount(str(artifacts), ARTIFACTS, read_only=False)]
     jar = f"{PKG_DIR}/{pkg.name}/{jar_path.relative_to(pkg).as_posix()}"
@@ -155,15 +160,14 @@ def plan_run(workload: Workload, config: JvmConfig, artifacts: Path, *, image: s
         classpath.append(target)
     sys_path = []
     if workload.kind == "call":
-        for i, entry in enumerate(_user_import_dirs()):
+        for i, entry in enumerate(import_dirs):
             target = f"/directmem/py/{i}"
             mounts.append(Mount(entry, target))
             sys_path.append(target)
     jvm_args = to_jvm_args(config, ARTIFACTS, major)
     spec = worker_spec(workload, libjvm=LIBJVM, jvm_args=jvm_args, classpath=classpath, sys_path=sys_path)
-    write_spec(artifacts, spec)
-    script = RUN_SCRIPT.format(watchdog=int(config.timeout + WATCHDOG_GRACE_S), spec=f"{ARTIFACTS}/spec.json",
-                               out=f"{ARTIFACTS}/stdout.txt", err=f"{ARTIFACTS}/stderr.txt")
+    script = RUN_SCRIPT.format(watchdog=int(config.timeout + WATCHDOG_GRACE_S), spec=f"{ARTIFACTS}/{A.SPEC}",
+                               out=f"{ARTIFACTS}/{A.STDOUT}", err=f"{ARTIFACTS}/{A.STDERR}")
     limits: dict[str, Any] = {"network_mode": "none", "pids_limit": PIDS_LIMIT}
     if config.memory is not None:
         limits.update(mem_limit=config.memory, memswap_limit=config.memory)
@@ -171,7 +175,7 @@ def plan_run(workload: Workload, config: JvmConfig, artifacts: Path, *, image: s
         limits["nano_cpus"] = int(config.cpus * 1e9)
     return Plan(image=image, major=major, user=user, mounts=mounts, command=["sh", "-c", script],
                 env={"PYTHONPATH": PKG_DIR, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"},
-                jvm_args=jvm_args, classpath=classpath, limits=limits)
+                jvm_args=jvm_args, classpath=classpath, spec=spec, limits=limits)
 
 
 def _user_import_dirs() -> list[str]:
@@ -217,7 +221,9 @@ class DockerBackend:
         _sweep_once(client)
         image = image_for(major, client)
         artifacts = Path(artifacts).absolute()
-        plan = plan_run(workload, config, artifacts, image=image, major=major, user=_user_and_ownership(artifacts))
+        plan = plan_run(workload, config, artifacts, image=image, major=major, user=_user_and_ownership(artifacts),
+                        jar_path=fixtures_jar(), import_dirs=_user_import_dirs() if workload.kind == "call" else [])
+        A.write_spec(artifacts, plan.spec)
         try:
             code, timed_out, duration, peak, info = run_container(client, plan, artifacts, config.timeout)
         except docker.errors.ImageNotFound:  # removed since this process cached its tag: build it again
@@ -226,11 +232,13 @@ class DockerBackend:
             plan.image = image_for(major, client)
             code, timed_out, duration, peak, info = run_container(client, plan, artifacts, config.timeout)
         java = bare_java_command("/opt/jdk/bin/java", plan.jvm_args, plan.classpath, workload)
-        return ProcessResult(
+        proc = ProcessResult(
             exit_code=code, timed_out=timed_out, duration_s=duration, command=docker_run_command(plan, plan.command),
             java_major=major, java_home="/opt/jdk", peak_rss=peak, container=info,
             java_command=docker_run_command(plan, shlex.split(java)) if java else None,
         )
+        write_status(artifacts, proc, workload, config, self.name)
+        return proc
 
 
 def run_container(client: Any, plan: Plan, artifacts: Path, timeout: float) -> tuple[int | None, bool, float, int | None, ContainerInfo]:
@@ -273,7 +281,8 @@ def run_container(client: Any, plan: Plan, artifacts: Path, timeout: float) -> t
         state = _state(client, container.id)
         host = container.attrs.get("HostConfig") or {}
         info = ContainerInfo(oom_killed=bool(state.get("OOMKilled")), memory_limit=host.get("Memory") or None,
-                             image=plan.image, id=container.id, exit_code=state.get("ExitCode", code))
+                             image=plan.image, id=container.id, exit_code=state.get("ExitCode", code),
+                             engine=engine_url())
         if code is None:
             code = state.get("ExitCode")
         return code, timed_out, t1 - t0, peak, info

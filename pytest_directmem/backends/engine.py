@@ -32,3 +32,13 @@ def docker_client() -> Any:
 
 def docker_unavailable_reason() -> str | None:
     return _probe()[1]
+
+
+DEFAULT_URL = "unix:///var/run/docker.sock"
+
+
+def engine_url(environ: dict[str, str] | None = None) -> str:
+    """The engine's URL as the user names it (docker-py's DOCKER_HOST, else the local socket)."""
+    import os
+
+    return ((environ if environ is not None else os.environ).get("DOCKER_HOST") or DEFAULT_URL).strip()

@@ -16,7 +16,8 @@ from ..config import JvmConfig, to_jvm_args
 from ..fixtures import fixtures_jar
 from ..jdk import resolve_jdk
 from ..workloads import Workload, churn
-from . import PACKAGE_ROOT, cds, ProcessResult, bare_java_command, user_sys_path, worker_spec, write_spec
+from .. import artifacts as A
+from . import PACKAGE_ROOT, cds, ProcessResult, bare_java_command, user_sys_path, worker_spec, write_status
 
 THREAD_DUMP_GRACE_S = 1.0
 CDS_WARM_UP = churn(1, "4k")  # loads what every run loads: JPype, the runner, JMX, NIO
@@ -35,7 +36,7 @@ class LocalBackend:
 
         def start(w: Workload, args: list[str], directory: Path, timeout: float) -> tuple[list[str], tuple]:
             spec = worker_spec(w, libjvm=str(jdk.libjvm), jvm_args=args, classpath=classpath, sys_path=user_sys_path())
-            argv = [sys.executable, "-m", "pytest_directmem.worker", str(write_spec(directory, spec))]
+            argv = [sys.executable, "-m", "pytest_directmem.worker", str(A.write_spec(directory, spec))]
             return argv, run_group(argv, env=env, cwd=directory, timeout=timeout)
 
         def warm_up(extra: list[str], directory: Path) -> int | None:
@@ -44,18 +45,20 @@ class LocalBackend:
         cds_flags = cds.flags(jdk, classpath, config.flags, warm_up)
         argv, (code, timed_out, duration, rss) = start(workload, cds_flags + jvm_args, artifacts, config.timeout)
         command = f"cd {shlex.quote(str(artifacts))} && PYTHONPATH={shlex.quote(pythonpath)} {shlex.join(argv)}"
-        return ProcessResult(
+        proc = ProcessResult(
             exit_code=code, timed_out=timed_out, duration_s=duration, command=command, peak_rss=rss,
             java_version=jdk.version, java_major=jdk.major, java_home=str(jdk.home),
             java_command=bare_java_command(str(jdk.java), jvm_args, classpath, workload),
         )
+        write_status(artifacts, proc, workload, config, self.name)
+        return proc
 
 
 def run_group(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: float) -> tuple[int | None, bool, float, int | None]:
     """Run argv in a new session with stdout/stderr into cwd's files; kill the whole group on timeout,
     on Ctrl-C and on any error. Returns (exit code, timed out, seconds, peak RSS bytes)."""
     reaped: dict[str, Any] = {}
-    with open(cwd / "stdout.txt", "wb") as out, open(cwd / "stderr.txt", "wb") as err:
+    with open(cwd / A.STDOUT, "wb") as out, open(cwd / A.STDERR, "wb") as err:
         t0 = time.monotonic()
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=cwd, env=env,
                                 start_new_session=True)

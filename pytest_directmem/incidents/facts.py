@@ -60,15 +60,9 @@ def _value(run: Run) -> dict[str, Any]:
 
 
 def _notes(run: Run) -> dict[str, Any]:
-    from ..observe.journal import read_journal
+    from ..observe.journal import notes
 
-    if run.artifacts is None:
-        return {}
-    out: dict[str, Any] = {}
-    for e in read_journal(Path(run.artifacts) / "journal.jsonl"):
-        if e.get("event") == "note":
-            out.update({k: v for k, v in e.items() if k not in ("event", "wall_ms", "uptime_ms", "source")})
-    return out
+    return notes(run.events)
 
 
 def _rss_beyond_pool(run: Run, size: str) -> bool | None:

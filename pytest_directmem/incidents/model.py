@@ -65,7 +65,7 @@ class Variant:
         """
         options = self.launch_options(**overrides)
         if directmem is None:
-            from ..harness import launch
+            from ..launcher import launch
 
             run = launch(self.workload, **options)
         else:

@@ -35,7 +35,7 @@ from pathlib import Path
 
 __all__ = ["LoggedThrow", "parse_exceptions_log", "read_exceptions_log", "EXCEPTIONS_LOG", "xlog_option"]
 
-EXCEPTIONS_LOG = "exceptions.log"
+from ..artifacts import EXCEPTIONS_LOG  # noqa: E402 - the artifacts module owns the file names
 # Rotation bounds a run that throws millions of exceptions: at most FILECOUNT + 1 files of FILESIZE.
 FILESIZE = "20m"
 FILECOUNT = 4

@@ -1,34 +1,22 @@
-"""Reading the worker's journal: JSON lines, tolerant of a torn last line after a crash."""
+"""Looking up events of a journal (read by pytest_directmem.artifacts.read_journal)."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 
-def read_journal(path: Path) -> list[dict[str, Any]]:
-    try:
-        text = path.read_text(errors="replace")
-    except OSError:
-        return []
-    events = []
-    for line in text.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        try:
-            obj = json.loads(line)
-        except ValueError:
-            continue  # torn write: the process died mid-line
-        if isinstance(obj, dict) and "event" in obj:
-            events.append(obj)
-    return events
-
-
-def first(events: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
+def first(events: Iterable[dict[str, Any]], name: str) -> dict[str, Any] | None:
     return next((e for e in events if e.get("event") == name), None)
 
 
-def last(events: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
-    return next((e for e in reversed(events) if e.get("event") == name), None)
+def last(events: Iterable[dict[str, Any]], name: str) -> dict[str, Any] | None:
+    return next((e for e in reversed(list(events)) if e.get("event") == name), None)
+
+
+def notes(events: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """The members of every ``note`` event a workload journaled (later notes win), without the bookkeeping."""
+    out: dict[str, Any] = {}
+    for e in events:
+        if e.get("event") == "note":
+            out.update({k: v for k, v in e.items() if k not in ("event", "wall_ms", "uptime_ms", "source")})
+    return out

@@ -7,31 +7,15 @@ artifacts directory (passing tests delete theirs), so it carries everything a pa
 from __future__ import annotations
 
 import re
-import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..observe.journal import first, read_journal
+from ..observe.journal import first
 
 if TYPE_CHECKING:
     from ..result import Run
 
 MAX_POINTS = 1500  # samples kept per run for the timeline (peaks survive the thinning)
-FIXTURES_JAR = "directmem-fixtures.jar"
-_GENERATED = re.compile(  # JVM args the harness adds itself (config.to_jvm_args, CDS of the backends)
-    r"^(-Xlog:cds|-XX:SharedArchiveFile=|-Xshare:|-XX:[+-]HeapDumpOnOutOfMemoryError$|-XX:HeapDumpPath=|"
-    r"-XX:ErrorFile=|-Xlog:gc\*:file=|-Xlog:exceptions=info:file=|--add-exports=java\.base/jdk\.internal\.misc=|--enable-native-access=|"
-    r"-XX:[+-](DisableExplicitGC|ExplicitGCInvokesConcurrent)$|-XX:\+ErrorFileToStderr$)")
-_BUILTIN_ARGS = {  # built-in workload -> CLI option per Java argument (see cli_options.WORKLOADS)
-    "churn": ("--count", "--size", "--keep-every"),
-    "hold": ("--size", "--count"),
-    "heap_hog": ("--chunk",),
-    "unsafe_alloc": ("--size", "--count"),
-    "socket_write": ("--threads", "--payload", "--writes", "--hold"),
-    "storm": ("--threads", "--size", "--duration"),
-}
-
-
 def anchor_for(*parts: object) -> str:
     """An HTML id made of the parts ("tests/test_x.py::test_y[jdk17]", 1 -> "tests-test_x.py-test_y-jdk17--run1")."""
     text = "--".join(re.sub(r"[^\w.-]+", "-", str(p)).strip("-") for p in parts)
@@ -63,71 +47,10 @@ def _size(path: Path) -> int | None:
         return None
 
 
-def cli_command(run: Run, spec: dict[str, Any] | None) -> str | None:
-    """The ``directmem run ...`` line that repeats a run of a built-in workload (None for other workloads)."""
-    w = (spec or {}).get("workload") or {}
-    if w.get("kind") != "builtin" or w.get("name") not in _BUILTIN_ARGS:
-        return None
-    argv = ["directmem", "run", w["name"].replace("_", "-")]
-    for opt, value in zip(_BUILTIN_ARGS[w["name"]], w.get("args") or ()):
-        optional_zero = opt in ("--keep-every", "--hold") or (opt == "--count" and w["name"] == "hold")
-        if optional_zero and str(value) == "0":
-            continue  # the default
-        if opt == "--duration":
-            value = f"{value}ms"
-        argv += [opt, _bytes_text(opt, str(value))]
-    lim = run.limits or {}
-    for key, opt in (("jdk", "--jdk"), ("backend", "--backend"), ("heap", "--heap"), ("max_direct", "--max-direct"),
-                     ("gc", "--gc"), ("memory", "--memory"), ("cpus", "--cpus")):
-        value = lim.get(key)
-        if value not in (None, "-", "default") and not (key == "jdk" and value == "system") and \
-                not (key == "backend" and value == "local"):
-            argv += [opt, str(value)]
-    if lim.get("explicit_gc") == "disabled":
-        argv.append("--disable-explicit-gc")
-    elif lim.get("explicit_gc") == "concurrent":
-        argv.append("--concurrent-explicit-gc")
-    jvm_args = list(spec.get("jvm_args") or ()) if spec else []
-    if not any(a == "-XX:+HeapDumpOnOutOfMemoryError" for a in jvm_args):
-        argv.append("--no-heap-dump")
-    skip = {"-Xmx": lim.get("heap") not in (None, "-"), "-XX:MaxDirectMemorySize=": lim.get("max_direct") not in (None, "-"),
-            "-XX:+Use": lim.get("gc") not in (None, "default"),
-            "-XX:+UnlockExperimentalVMOptions": lim.get("gc") in ("Epsilon", "Z")}
-    for a in jvm_args:
-        if _GENERATED.match(a) or any(a.startswith(p) and on for p, on in skip.items()):
-            continue
-        argv += ["--property", a[2:]] if a.startswith("-D") else [f"--flag={a}"]
-    for entry in (spec or {}).get("classpath") or ():
-        if not str(entry).endswith(FIXTURES_JAR) and run.backend == "local":
-            argv += ["--classpath", str(entry)]
-    if lim.get("timeout") not in (None, 60.0, 60):
-        argv += ["--timeout", f"{float(lim['timeout']):g}"]
-    return shlex.join(argv)
-
-
-def _bytes_text(opt: str, value: str) -> str:
-    from ..config import format_size
-
-    if opt in ("--size", "--chunk", "--payload", "--hold") and value.isdigit():
-        return format_size(int(value))
-    return value
-
-
-def _read_spec(artifacts: Path | None) -> dict[str, Any] | None:
-    import json
-
-    if artifacts is None:
-        return None
-    try:
-        return json.loads((artifacts / "spec.json").read_text())
-    except (OSError, ValueError):
-        return None
-
-
 def run_record(run: Run, *, name: str | None = None, anchor: str | None = None, timeline: bool = True,
                **extra: Any) -> dict[str, Any]:
     """Everything a report shows about `run`, as JSON-able data. `timeline=False` drops samples and GC events."""
-    events = read_journal(run.artifacts / "journal.jsonl") if run.artifacts else []
+    events = run.events
     oom_event, start, started = first(events, "oom"), first(events, "workload_start"), first(events, "jvm_started")
     uptimes = [e["uptime_ms"] for e in events if isinstance(e.get("uptime_ms"), (int, float))]
     samples = [[s.uptime_ms, s.used, s.capacity, s.heap_used, s.mapped_used] for s in run.direct.samples]
@@ -138,7 +61,7 @@ def run_record(run: Run, *, name: str | None = None, anchor: str | None = None, 
     if run.oom is not None and oom_at is None and (samples or uptimes):
         oom_at, oom_approx = max([s[0] for s in samples] + uptimes), True  # the worker never journaled it
     input_args = run.jvm.input_args or tuple((started or {}).get("input_args") or ())
-    spec = _read_spec(run.artifacts)
+    spec = run.spec or None
     dump_flag = any(a == "-XX:+HeapDumpOnOutOfMemoryError" for a in (input_args or (spec or {}).get("jvm_args") or ()))
     rec: dict[str, Any] = {
         "name": name or run.workload, "anchor": anchor or anchor_for(name or run.workload),
@@ -169,7 +92,7 @@ def run_record(run: Run, *, name: str | None = None, anchor: str | None = None, 
         "workload_start_s": start["uptime_ms"] / 1000.0 if start and "uptime_ms" in start else None,
         "end_s": max(uptimes) / 1000.0 if uptimes else None,
         "artifacts": str(run.artifacts) if run.artifacts else None,
-        "command": run.command, "cli_command": cli_command(run, spec),
+        "command": run.command, "cli_command": run.cli_command,
         "stdout_tail": run.stdout.rstrip("\n").splitlines()[-40:], "stderr_tail": run.stderr.rstrip("\n").splitlines()[-40:],
     }
     if timeline:

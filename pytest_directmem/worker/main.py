@@ -12,6 +12,8 @@ import os
 import sys
 import time
 
+from ..artifacts import SAMPLES, Journal
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -24,15 +26,6 @@ def _traceback() -> list[str]:
     import traceback  # only on the error path: it costs a few ms at start-up
 
     return traceback.format_exc().splitlines()
-
-
-class Journal:
-    def __init__(self, path: str):
-        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-
-    def write(self, event: str, **fields: Any) -> None:
-        record = {"event": event, "wall_ms": int(time.time() * 1000), "source": "worker", **fields}
-        os.write(self.fd, (json.dumps(record, default=repr) + "\n").encode())
 
 
 def _die_with_parent(parent: int | None) -> None:
@@ -59,7 +52,7 @@ def main(argv: list[str]) -> int:
     base = os.path.dirname(spec_path)
     os.chdir(base)
     _die_with_parent(int(os.environ.get("DIRECTMEM_PARENT_PID") or 0))
-    journal = Journal(os.path.join(base, spec["journal"]))
+    journal = Journal(base, "worker")
     journal.write("worker_started", pid=os.getpid(), python=sys.version.split()[0])
     for entry in reversed(spec.get("sys_path", [])):
         if entry not in sys.path:
@@ -81,7 +74,7 @@ def main(argv: list[str]) -> int:
                                                      "stack": _traceback()})
         return EXIT_START_FAILED
     runner = jpype.JClass("directmem.Runner")
-    runner.init(os.path.join(base, spec["journal"]), os.path.join(base, spec["samples"]),
+    runner.init(journal.path, os.path.join(base, SAMPLES),
                 int(spec.get("sample_interval_ms", 10)))
     status = run_workload(jpype, runner, spec["workload"], journal)
     code = _STATUS_CODE.get(status, EXIT_ERROR)

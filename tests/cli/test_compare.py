@@ -53,7 +53,7 @@ def test_variant_syntax():
     name, p = parse_variant("name=A;explicit-gc=enabled;heap-dump=off;flag=-Xss2m;property=a=b=c;count=7", compare, base)
     assert name == "A"
     assert p["explicit_gc"] == "enabled" and p["explicit_gc_switch"] is None  # a variant's choice wins
-    assert p["heap_dump"] is False and p["flags"] == ["-Xss1m", "-Xss2m"] and p["properties"] == ["a=b=c"]
+    assert p["heap_dump_on_oom"] is False and p["flags"] == ["-Xss1m", "-Xss2m"] and p["properties"] == ["a=b=c"]
     assert p["count"] == 7 and p["max_direct"] == "16m"
     assert parse_variant("gc=Z;expect=completed", compare, base) == ("gc=Z;expect=completed", {
         **base, "flags": ["-Xss1m"], "properties": [], "gc": "Z", "expect": "completed"})

@@ -20,7 +20,8 @@ import pytest
 
 import pytest_directmem as dm
 from pytest_directmem.backends import docker as backend
-from pytest_directmem.observe.journal import first, read_journal
+from pytest_directmem.artifacts import read_journal
+from pytest_directmem.observe.journal import first
 from tests.jvm.java_classes import HAS_JAVAC, compile_leak
 
 W = dm.workloads
@@ -137,19 +138,18 @@ def test_main_class_from_a_mounted_classpath(directmem, tmp_path):
 @pytest.mark.skipif(not shutil.which("docker"), reason="needs the docker CLI to rerun the commands")
 def test_reproducing_commands_rerun_the_same_way(tmp_path):
     from pytest_directmem.config import JvmConfig
-    from pytest_directmem.observe.collect import collect
 
     config = JvmConfig.create(backend="docker", explicit_gc="disabled", memory="256m", **SEED)
     art = tmp_path / "a"
     art.mkdir()
     proc = backend.DockerBackend().launch(W.churn(50, "1m"), config, art)
-    run = collect(art, proc, workload="churn", backend="docker", limits={})
+    run = dm.load_run(art)
     run.expect("direct-oom")
     assert run.command.startswith("docker run --rm --network none ") and "--memory 256m --memory-swap 256m" in run.command
     (art / "journal.jsonl").unlink()
     rerun = subprocess.run(run.command, shell=True, capture_output=True, timeout=120)
     assert rerun.returncode == 3, rerun.stderr  # the worker's exit code for an OOM
-    assert first(read_journal(art / "journal.jsonl"), "oom")["message"] == run.oom.message
+    assert first(read_journal(art), "oom")["message"] == run.oom.message
     # the same JVM without Python: java ... directmem.Main churn 50 1048576 0, in the same container setup
     assert proc.java_command.startswith("docker run ") and " /opt/jdk/bin/java " in proc.java_command
     bare = subprocess.run(proc.java_command, shell=True, capture_output=True, timeout=120, text=True)
@@ -322,3 +322,11 @@ def test_cgroup_v1_in_a_cgroup_namespace_and_the_poller_keeps_the_max(tmp_path):
 
 
 from tests.jvm import python_workloads  # noqa: E402  (module-level functions for call())
+
+
+def test_load_run_rebuilds_the_launched_run(directmem):
+    run = directmem.run(W.hold("1m"), backend="docker", memory="128m", max_direct="1g")
+    run.expect("oom-killed")
+    again = dm.load_run(run.artifacts)
+    assert again == run and again.container == run.container and again.container.oom_killed
+    assert again.container.engine == os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")

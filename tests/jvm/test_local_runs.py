@@ -7,7 +7,8 @@ import subprocess
 import pytest
 
 import pytest_directmem as dm
-from pytest_directmem.observe.journal import first, read_journal
+from pytest_directmem.artifacts import read_journal
+from pytest_directmem.observe.journal import first
 from tests.jvm.java_classes import HAS_JAVAC, compile_leak
 
 W = dm.workloads
@@ -124,7 +125,7 @@ def test_timeout_kills_the_group_and_keeps_artifacts(directmem):
     run = directmem.run(W.static("java.lang.Thread#sleep", 120_000), timeout=2)
     run.expect("timeout")
     assert run.duration_s < 10
-    pid = first(read_journal(run.artifacts / "journal.jsonl"), "worker_started")["pid"]
+    pid = first(read_journal(run.artifacts), "worker_started")["pid"]
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
     assert run.artifacts.is_dir() and (run.artifacts / "spec.json").exists()
@@ -161,8 +162,34 @@ def test_reproducing_command_reruns_the_same_way(directmem, tmp_path):
         (run.artifacts / name).unlink()
     proc = subprocess.run(run.command, shell=True, capture_output=True, timeout=60)
     assert proc.returncode == 3  # the worker's exit code for an OOM
-    events = read_journal(run.artifacts / "journal.jsonl")
+    events = read_journal(run.artifacts)
     assert first(events, "oom")["message"] == run.oom.message
 
 
 from tests.jvm import python_workloads  # noqa: E402  (module-level functions for call())
+
+
+def test_load_run_rebuilds_the_launched_run(directmem):
+    for run in (directmem.run(W.churn(50, "1m"), explicit_gc="disabled", **SEED), directmem.run(W.churn(5, "1m"))):
+        again = dm.load_run(run.artifacts)
+        assert again == run and again.events == run.events and again.spec == run.spec
+        assert (again.outcome, again.oom, again.gc, again.direct, again.jvm, again.container, again.exit_code,
+                again.command) == (run.outcome, run.oom, run.gc, run.direct, run.jvm, run.container, run.exit_code,
+                                   run.command)
+
+
+def test_max_ram_percentage_sets_the_heap_as_bare_java_does(directmem, tmp_path):
+    """The option added as one row of config.OPTIONS: the heap the JVM computes equals bare java's."""
+    from pytest_directmem.artifacts import read_journal as journal
+    from pytest_directmem.fixtures import fixtures_jar
+    from pytest_directmem.jdk import resolve_jdk
+
+    run = directmem.run(W.hold("1m", 2), max_ram_percentage=10)
+    run.expect("completed")
+    assert "--max-ram-percentage 10" in run.cli_command
+    java = str(resolve_jdk(run.limits["jdk"]).java)
+    subprocess.run([java, "-XX:MaxRAMPercentage=10", "-cp", str(fixtures_jar()), "directmem.Main", "--journal",
+                    str(tmp_path / "journal.jsonl"), "hold", "1048576", "2"], check=True, capture_output=True)
+    assert run.jvm.max_heap == first(journal(tmp_path), "jvm_started")["max_heap"]
+    with pytest.raises(dm.ConfigError, match="max_ram_percentage"):
+        directmem.run(W.hold("1m", 2), max_ram_percentage=150)

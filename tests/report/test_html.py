@@ -8,8 +8,10 @@ import pytest
 
 import pytest_directmem as dm
 from pytest_directmem.report.html import write_comparison_report, write_run_report
-from pytest_directmem.report.model import MAX_POINTS, _thin, anchor_for, cli_command, run_record
+from pytest_directmem.report.model import MAX_POINTS, _thin, anchor_for, run_record
 from pytest_directmem.report.timeline import timeline_svg
+
+W = dm.workloads
 
 MiB = 1 << 20
 
@@ -45,17 +47,52 @@ def test_record_is_json_and_carries_the_timeline(seed_runs):
     assert "samples" not in run_record(oom, timeline=False)["direct"]
 
 
-def test_cli_command_keeps_user_flags_and_properties(seed_runs):
-    _, run = seed_runs[0]
-    spec = json.loads((run.artifacts / "spec.json").read_text())
-    spec["jvm_args"] += ["-Dio.netty.maxDirectMemory=0", "-Xss512k"]
-    line = cli_command(run, spec)
-    assert line.endswith("--property io.netty.maxDirectMemory=0 --flag=-Xss512k")
-    assert "HeapDumpPath" not in line and "Xlog" not in line and "SharedArchiveFile" not in line
-    spec["jvm_args"].remove("-XX:+HeapDumpOnOutOfMemoryError")
-    assert "--no-heap-dump" in cli_command(run, spec)
-    spec["workload"] = {"kind": "call", "name": "m:f", "args": []}
-    assert cli_command(run, spec) is None
+def test_cli_command_keeps_user_flags_and_properties():
+    from pytest_directmem.config import JvmConfig
+
+    c = JvmConfig.create(heap="64m", properties={"io.netty.maxDirectMemory": "0"}, flags=["-Xss512k"],
+                         heap_dump_on_oom=False, gc="Parallel", timeout=30)
+    assert c.cli_args() == ["--heap", "64m", "--gc", "Parallel", "--no-heap-dump", "--property",
+                            "io.netty.maxDirectMemory=0", "--flag=-Xss512k", "--timeout", "30"]
+    assert JvmConfig.create().cli_args() == []
+
+
+@pytest.mark.parametrize("workload,args", [
+    (W.churn(200, "1m"), ["churn", "--count", "200", "--size", "1m"]),
+    (W.churn(200, 1000, keep_every=3), ["churn", "--count", "200", "--size", "1000", "--keep-every", "3"]),
+    (W.hold("1m"), ["hold", "--size", "1m"]),
+    (W.heap_hog(), ["heap-hog"]),
+    (W.heap_hog("2m"), ["heap-hog", "--chunk", "2m"]),
+    (W.socket_write(2, "8k", 10, hold="15m"), ["socket-write", "--threads", "2", "--payload", "8k", "--writes", "10",
+                                               "--hold", "15m"]),
+    (W.storm(4, "1m", 0.5), ["storm", "--threads", "4", "--size", "1m", "--duration", "500ms"]),
+    (W.main("com.example.Main", "a", 1), ["main", "com.example.Main", "a", "1"]),
+    (W.static("java.lang.Math#abs", -5), ["static", "java.lang.Math#abs", "--", "-5"]),
+    (W.static("x.Y#z", True, None, "s"), ["static", "x.Y#z", "true", "null", "s"]),
+])
+def test_every_workload_kind_has_its_command_line(workload, args):
+    """The `directmem run` line of a run gives the same workload back when the CLI parses it."""
+    from click.testing import CliRunner
+
+    from pytest_directmem.cli import main
+    from pytest_directmem.cli_options import build_workload
+
+    assert workload.cli_args() == args
+    captured = {}
+
+    def fake(name, rest, params):  # parse with the real command's options, build without running
+        captured["w"] = build_workload(name, rest, params)
+        raise SystemExit(0)
+
+    import pytest_directmem.cli as cli
+
+    orig = cli.build_workload
+    cli.build_workload = fake
+    try:
+        CliRunner().invoke(main, ["run", *args])
+    finally:
+        cli.build_workload = orig
+    assert captured["w"] == workload
 
 
 def test_thinning_keeps_the_peak():

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_directmem.observe.collect import classify
-from pytest_directmem.observe.journal import read_journal
+from pytest_directmem.artifacts import read_journal
+from pytest_directmem.observe.classify import classify
 from pytest_directmem.result import Outcome
 
 RUNS = Path(__file__).parent.parent / "data" / "runs"
@@ -30,7 +30,7 @@ RECORDED = sorted(RUNS.glob("jdk*-*"))
 def load(d: Path):
     status = json.loads((d / "status.json").read_text())
     output = (d / "stdout.txt").read_text() + "\n" + (d / "stderr.txt").read_text()
-    return read_journal(d / "journal.jsonl"), output, status
+    return read_journal(d), output, status
 
 
 def scenario(d: Path) -> str:
@@ -90,5 +90,5 @@ def test_completed_needs_exit_zero():
 
 def test_torn_last_line_is_ignored(tmp_path):
     src = (RUNS / "jdk21-churn-disabled" / "journal.jsonl").read_text()
-    (tmp_path / "j.jsonl").write_text(src + '{"event": "workload_do')
-    assert [e["event"] for e in read_journal(tmp_path / "j.jsonl")] == [e["event"] for e in read_journal(RUNS / "jdk21-churn-disabled" / "journal.jsonl")]
+    (tmp_path / "journal.jsonl").write_text(src + '{"event": "workload_do')
+    assert [e["event"] for e in read_journal(tmp_path)] == [e["event"] for e in read_journal(RUNS / "jdk21-churn-disabled")]

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from pytest_directmem.observe.collect import classify
+from pytest_directmem.observe.classify import classify
 from pytest_directmem.observe.exceptions import parse_exceptions_log, read_exceptions_log
 from pytest_directmem.observe.exits import workload_exit
-from pytest_directmem.observe.journal import read_journal
+from pytest_directmem.artifacts import read_journal
 from pytest_directmem.observe.oom import parse_oom_from_output
 from pytest_directmem.observe.ooms import FATAL_CLASS, fatal_native_oom, gather_ooms, journal_reports
 from pytest_directmem.observe.traces import carried_ooms, from_journal, uncaught_in_output
@@ -32,7 +32,7 @@ def harness(major: int, case: str):
     status = json.loads((d / "status.json").read_text())
     output = (d / "stdout.txt").read_text() + "\n" + (d / "stderr.txt").read_text()
     hs = (d / "hs_err_head.log").read_text() if (d / "hs_err_head.log").exists() else ""
-    events = read_journal(d / "journal.jsonl")
+    events = read_journal(d)
     ooms = gather_ooms(read_exceptions_log(d), journal_reports(events), output, hs)
     ending = workload_exit(events, status["exit_code"], status["timed_out"], status["hs_err"])
     verdict = classify(events, output, status["exit_code"], status["timed_out"], status["hs_err"], ooms=ooms, ending=ending)
@@ -86,7 +86,7 @@ def test_without_an_exceptions_log_the_reports_still_give_the_ooms():
 
 @pytest.mark.parametrize("major", MAJORS)
 def test_harness_plain_wrap_journal_holds_the_cause_tree(major):
-    events = read_journal(RUNS / f"jdk{major}-plain-wrap" / "journal.jsonl")
+    events = read_journal(RUNS / f"jdk{major}-plain-wrap")
     (err,) = [e for e in events if e["event"] == "error"]
     top = from_journal(err)
     assert top.class_name == "java.io.IOException" and top.cause.class_name == "java.lang.OutOfMemoryError"

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
 import pytest_directmem as dm  # noqa: E402
-from pytest_directmem.observe.journal import read_journal  # noqa: E402
+from pytest_directmem.artifacts import read_journal  # noqa: E402
 from tests.jvm import python_workloads  # noqa: E402
 
 W = dm.workloads
@@ -65,7 +65,7 @@ def main() -> None:
                 shutil.copy(run.artifacts / "journal.jsonl", dest / "journal.jsonl")
                 (dest / "stdout.txt").write_text(tail(run.artifacts / "stdout.txt"))
                 (dest / "stderr.txt").write_text(tail(run.artifacts / "stderr.txt"))
-                killed = [e for e in read_journal(dest / "journal.jsonl") if e["event"] == "killed"]
+                killed = [e for e in read_journal(dest) if e["event"] == "killed"]
                 status = {"exit_code": run.exit_code, "timed_out": bool(killed),
                           "hs_err": run.hs_err is not None, "jdk": run.jvm.version, "workload": str(workload),
                           "options": {k: str(v) for k, v in options.items()},

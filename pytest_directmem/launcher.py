@@ -1,17 +1,15 @@
-"""launch(): validate, pick a backend, run the worker, collect the artifacts into a Run. No pytest needed."""
+"""launch(): validate, pick a backend, let it run the worker and write the artifacts, read them back. No pytest needed."""
 
 from __future__ import annotations
 
-import json
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-from .backends import JOURNAL_NAME, get_backend
+from .backends import get_backend
 from .config import JvmConfig
 from .errors import ConfigError
-from .observe.collect import collect
+from .observe.load import load_run
 from .result import Run
 from .workloads import Workload
 
@@ -28,19 +26,12 @@ def launch(workload: Workload, **options: Any) -> Run:
     return run_config(workload, config)
 
 
-def _journal(artifacts: Path, event: str, **fields: Any) -> None:
-    record = {"event": event, "wall_ms": int(time.time() * 1000), "source": "harness", **fields}
-    with open(artifacts / JOURNAL_NAME, "a") as fh:
-        fh.write(json.dumps(record) + "\n")
-
-
 def run_config(workload: Workload, config: JvmConfig) -> Run:
+    """The backend runs the worker and writes the artifacts directory; load_run reads it."""
     if not isinstance(workload, Workload):
         raise ConfigError("workload", workload, "build one with dm.workloads.churn(...), hold(...), call(...) ...")
     backend = get_backend(config.backend)
     artifacts = config.artifacts_dir or Path(tempfile.mkdtemp(prefix=f"directmem-{workload.slug}-"))
     artifacts.mkdir(parents=True, exist_ok=True)
-    proc = backend.launch(workload, config, artifacts)
-    if proc.timed_out:  # the journal says who ended the run, for anyone reading it later
-        _journal(artifacts, "killed", reason="timeout", timeout_s=config.timeout)
-    return collect(artifacts, proc, workload=str(workload), backend=backend.name, limits=config.describe())
+    backend.launch(workload, config, artifacts)
+    return load_run(artifacts)

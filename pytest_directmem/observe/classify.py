@@ -1,4 +1,4 @@
-"""Turn an artifacts directory plus the process status into a Run.
+"""Classification: (outcome, oom, error, notes) from the journal, the JVM's output and the exit status.
 
 Classification never trusts a single final record: the journal (written before and after each
 risky step, by Python and by Java), the JVM's own output and the exit status each count.
@@ -8,17 +8,13 @@ from __future__ import annotations
 
 import re
 import signal
-from pathlib import Path
 from typing import Any
 
-from ..result import DirectSummary, JvmInfo, MappedSummary, OomError, Outcome, Run
-from .exceptions import read_exceptions_log
+from ..result import OomError, Outcome
 from .exits import workload_exit
-from .gclog import parse_gc_log_file
-from .journal import first, last, read_journal
+from .journal import first, last
 from .oom import classify_oom
 from .ooms import gather_ooms, journal_reports
-from .samples import mapped_summary, read_samples
 
 _KIND_OUTCOME = {
     "direct": Outcome.DIRECT_OOM,
@@ -28,13 +24,6 @@ _KIND_OUTCOME = {
     "metaspace": Outcome.NATIVE_OOM,
 }
 _CRASH_SIGNALS = {signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS, signal.SIGILL, signal.SIGFPE}
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(errors="replace")
-    except OSError:
-        return ""
 
 
 # StackTraceElement.toString() on 9+ prefixes "java.base/" or "app//" (module, loader); frames are
@@ -110,52 +99,8 @@ def classify(events: list[dict[str, Any]], output: str, exit_code: int | None, t
     tail = [ln for ln in output.strip().splitlines() if ln.strip()][-1:]
     why = f"the worker exited with code {exit_code} before the workload finished"
     return Outcome.ERROR, None, why + (f"; last output: {tail[0]}" if tail else ""), notes
-
-
-def collect(artifacts: Path, proc: Any, *, workload: str, backend: str, limits: dict[str, Any]) -> Run:
-    """Read every artifact of a finished run. `proc` is the backend's ProcessResult."""
-    from ..backends import JOURNAL_NAME, SAMPLES_NAME
-
-    events = read_journal(artifacts / JOURNAL_NAME)
-    stdout, stderr = _read(artifacts / "stdout.txt"), _read(artifacts / "stderr.txt")
-    hs_errs = sorted(artifacts.glob("hs_err_pid*.log"))
-    container = proc.container
-    output = stdout + "\n" + stderr
-    own_exit = last(events, "exit")
-    ooms = gather_ooms(read_exceptions_log(artifacts), journal_reports(events), output,
-                       _read(hs_errs[0]) if hs_errs else "",
-                       own_exit["uptime_ms"] / 1000.0 if own_exit and "uptime_ms" in own_exit else None)
-    ending = workload_exit(events, proc.exit_code, proc.timed_out, bool(hs_errs))
-    outcome, oom, error, notes = classify(events, output, proc.exit_code, proc.timed_out, bool(hs_errs),
-                                          bool(container and container.oom_killed), ooms=ooms, ending=ending)
-    started = first(events, "jvm_started") or {}
-    jvm = JvmInfo(
-        version=started.get("version") or proc.java_version,
-        major=started.get("major") or proc.java_major,
-        max_heap=started.get("max_heap"),
-        vendor=started.get("vendor"),
-        java_home=started.get("java_home") or proc.java_home,
-        input_args=tuple(started.get("input_args") or ()),
-    )
-    samples = read_samples(artifacts / SAMPLES_NAME)
-    peaks = [s.used for s in samples] + [e.get("used") or 0 for e in events if e.get("event") == "direct_peak"]
-    direct = DirectSummary(limit=started.get("max_direct"), peak_used=max(peaks) if peaks else None, samples=samples)
-    mapped = mapped_summary(samples, events)
-    done = last(events, "workload_done") or {}
-    start = first(events, "workload_start")
-    oom_event = first(events, "oom")
-    tto = None
-    if start and oom is not None and oom.uptime_s is not None and "uptime_ms" in start:
-        tto = round(max(oom.uptime_s - start["uptime_ms"] / 1000.0, 0.0), 3)
-    elif start and oom_event and "wall_ms" in start and "wall_ms" in oom_event:
-        tto = (oom_event["wall_ms"] - start["wall_ms"]) / 1000.0
-    return Run(
-        outcome=outcome, oom=oom, error=error,
-        heap_dumps=sorted(artifacts.glob("*.hprof")),
-        gc=parse_gc_log_file(artifacts / "gc.log"),
-        direct=direct, jvm=jvm, container=container, exit_code=proc.exit_code,
-        stdout=stdout, stderr=stderr, duration_s=round(proc.duration_s, 3), peak_rss=proc.peak_rss,
-        artifacts=artifacts, command=proc.command, backend=backend, workload=workload,
-        value=done.get("value"), hs_err=hs_errs[0] if hs_errs else None, limits=limits, time_to_oom_s=tto,
-        notes=tuple(notes), ooms=ooms, workload_completed=ending[0], mapped=mapped,
-    )
+from ..result import OomError, Outcome
+from .exits import workload_exit
+from .journal import first, last
+from .oom import classify_oom
+from .ooms import gather_ooms, journal_reports

@@ -3,7 +3,6 @@ expectations. Parsing only: every value is checked again by dm.launch (ConfigErr
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import sys
@@ -12,6 +11,7 @@ from typing import Any, Callable
 import click
 
 from . import workloads as w
+from .targets import resolve
 from .result import Outcome
 
 OTHER = ("main", "static", "call")  # these take positional ARGS
@@ -136,16 +136,13 @@ def _other(key: str, args: tuple[str, ...]) -> w.Workload:
         return w.main(target, *rest)
     if key == "static":
         return w.static(target, *map(_static_arg, rest))
-    module, _, qualname = target.partition(":")
-    if not module or not qualname:
+    if ":" not in target.strip(":"):
         raise click.UsageError(f"call needs module:function, got {target!r}")
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())  # like `python -m`: modules of the current directory import
     try:
-        fn: Any = importlib.import_module(module)
-        for part in qualname.split("."):
-            fn = getattr(fn, part)
-    except (ImportError, AttributeError) as e:
+        fn: Any = resolve(target)
+    except (ImportError, AttributeError, ValueError) as e:
         raise click.UsageError(f"call: cannot import {target}: {e}") from None
     values = []
     for a in rest:

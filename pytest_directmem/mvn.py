@@ -96,7 +96,9 @@ def maven_dir() -> Path:
 
 
 def _repository(value: str | None) -> str:
-    url = (value or os.environ.get(REPO_ENV) or DEFAULT_REPOSITORY).strip()
+    from .environment import environment
+
+    url = (value or environment().maven_repo or DEFAULT_REPOSITORY).strip()
     if not re.match(r"^(https?|file)://\S+$", url):
         source = None if value else REPO_ENV
         raise ConfigError("repository", url, "a Maven repository is an http(s):// or file:// URL", source)
@@ -150,7 +152,9 @@ class MavenArtifacts:
             return jars
 
     def _mvn(self, base: Path, url: str, *, offline: bool) -> tuple[list[Path] | None, str]:
-        mvn = os.environ.get(MVN_ENV) or shutil.which("mvn")
+        from .environment import environment
+
+        mvn = environment().mvn or shutil.which("mvn")
         if not mvn:
             return None, (f"Maven (mvn) is not on PATH (or set ${MVN_ENV}) and these coordinates are not "
                           f"resolved in {base} yet")

@@ -236,8 +236,10 @@ def scenario_jar() -> Path:
 
 
 def _javac() -> tuple[str, str]:
-    home = os.environ.get("JAVA_HOME")
-    for d in ([Path(home) / "bin"] if home else []):
+    from .environment import environment
+
+    home = environment().java_home
+    for d in ([home / "bin"] if home else []):
         if (d / "javac").is_file() and (d / "jar").is_file():
             return str(d / "javac"), str(d / "jar")
     javac, jar = shutil.which("javac"), shutil.which("jar")

@@ -14,6 +14,7 @@ from typing import Any, Iterator
 
 import pytest
 
+from .environment import environment
 from .errors import BackendUnavailable, ConfigError
 from .settings import SESSION_OPTIONS, Setting, resolve_settings
 
@@ -139,7 +140,7 @@ class DirectMem:
         try:
             run = launch(workload, _sources=sources, **opts)
         except BackendUnavailable as e:
-            if os.environ.get(REQUIRE_DOCKER) == "1":
+            if environment().require_docker:
                 pytest.fail(f"{e} ({REQUIRE_DOCKER}=1)", pytrace=False)
             pytest.skip(str(e))
         self.runs.append(run)
@@ -154,7 +155,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     reason = docker_unavailable_reason()
     if reason is None:
         return
-    if os.environ.get(REQUIRE_DOCKER) == "1":
+    if environment().require_docker:
         pytest.fail(f"{reason} ({REQUIRE_DOCKER}=1)", pytrace=False)
     pytest.skip(reason)
 

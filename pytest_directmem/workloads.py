@@ -6,18 +6,17 @@ Java objects reachable from Python, so a Python loop that drops buffers frees no
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from .errors import ConfigError
+from .targets import resolve
 from .units import JAVA_LONG_MAX, format_size, parse_duration_ms, parse_size
 
 __all__ = [
     "Workload", "churn", "hold", "heap_hog", "unsafe_alloc", "socket_write", "storm", "call", "main", "static",
-    "netty_alloc", "netty_loopback",
 ]
 
 _JAVA_NAME = re.compile(r"^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$")
@@ -217,9 +216,7 @@ def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Workload:
     if module == "__main__":
         raise ConfigError("call.fn", fn, "must live in an importable module, not __main__")
     try:
-        obj: Any = importlib.import_module(module)
-        for part in qualname.split("."):
-            obj = getattr(obj, part)
+        obj: Any = resolve(f"{module}:{qualname}")
     except (ImportError, AttributeError) as e:
         raise ConfigError("call.fn", fn, f"cannot be imported as {module}:{qualname} ({e})") from None
     if obj is not fn and getattr(obj, "__wrapped__", None) is not fn:
@@ -264,18 +261,3 @@ def _type_tag(a: object) -> str:
     if isinstance(a, float):
         return "float"
     return "str"
-
-
-# Netty scenarios (pytest_directmem.netty): thin re-exports, imported on first use.
-def netty_alloc(*args: Any, **kwargs: Any) -> Workload:
-    """dm.netty.alloc(size="1m", count=None, *, keep_every=1, allocator="default", up_to="256m")."""
-    from .netty import alloc
-
-    return alloc(*args, **kwargs)
-
-
-def netty_loopback(*args: Any, **kwargs: Any) -> Workload:
-    """dm.netty.loopback(connections=4, message="8k", messages=1000, *, allocator="default", keep_every=1)."""
-    from .netty import loopback
-
-    return loopback(*args, **kwargs)

@@ -29,7 +29,9 @@ def _stamp(path: str) -> str:
 
 def archive_path(jdk: Jdk, classpath: list[str], user_flags: tuple[str, ...]) -> Path | None:
     """Where this (JDK, classpath)'s archive lives, or None when CDS is not for this run."""
-    if os.environ.get("DIRECTMEM_CDS", "1") == "0" or jdk.major < 13:
+    from ..environment import environment
+
+    if not environment().cds or jdk.major < 13:
         return None
     if any("Xshare" in f or "SharedArchiveFile" in f or "ArchiveClassesAtExit" in f for f in user_flags):
         return None

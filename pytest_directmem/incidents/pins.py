@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +25,9 @@ MISSING: Any = _Missing()
 
 
 def path() -> Path:
-    env = os.environ.get(ENV_PATH)
-    return Path(env) if env else PATH
+    from ..environment import environment
+
+    return environment().incidents_expected or PATH
 
 
 @functools.lru_cache(maxsize=4)

@@ -97,15 +97,12 @@ def run_workload(jpype: Any, runner: Any, w: dict[str, Any], journal: Journal) -
 
 
 def _run_call(jpype: Any, runner: Any, w: dict[str, Any], journal: Journal) -> str:
-    import importlib
+    from ..targets import resolve
 
-    module, qualname = w["name"].split(":", 1)
     journal.write("workload_start", workload=w["name"], args=w["args"])
     t0 = time.monotonic()
     try:
-        fn: Any = importlib.import_module(module)
-        for part in qualname.split("."):
-            fn = getattr(fn, part)
+        fn: Any = resolve(w["name"])
         value = fn(jpype, *w["args"], **w.get("kwargs", {}))
     except jpype.JException as ex:  # a Java throwable crossed into Python
         runner.recordThrowable("error", ex)

@@ -227,8 +227,10 @@ def test_debian_mirror_from_apt_sources(tmp_path, monkeypatch):
         "Types: deb\n# a comment\nURIs: http://mirror.example/debian-security\nSuites: bookworm-security\n"
         "Components: main\n\nTypes: deb deb-src\nURIs: http://mirror.example/debian\n"
         "Suites: bookworm bookworm-updates\nComponents: main\n")
-    sources = images._apt_sources(tmp_path)
+    from pytest_directmem.backends import debian
+
+    sources = debian.apt_sources(tmp_path)
     assert ("http://mirror.example/debian", {"bookworm", "bookworm-updates"}) in sources
     assert ("http://mirror.example/ubuntu", {"jammy"}) in sources
     monkeypatch.setenv("DIRECTMEM_DEBIAN_MIRROR", "http://other.example/debian")
-    assert images.debian_mirror() == "http://other.example/debian"
+    assert debian.debian_mirror() == "http://other.example/debian"

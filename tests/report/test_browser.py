@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pytest_directmem.report.browser import dump_dom, find_chromium, screenshot
+from tests.report.browser import dump_dom, find_chromium, screenshot
 from pytest_directmem.report.html import write_comparison_report, write_run_report
 from pytest_directmem.report.timeline import COLORS
 

@@ -196,12 +196,15 @@ def parse_exceptions_log(text: str, *, oom_only: bool = True) -> tuple[LoggedThr
             if cur.origin is None:
                 cur.origin = (method, pos)
             cur.thread_ptr = cur.thread_ptr or m.group("ptr")
+            cur.thread = cur.thread or m.group("name")  # its own record's name (a pointer may be reused later)
             cur.frames.append(method)
             cur.handler = None
             cur.last_was_frame = True
             continue
         m = _THROWN_VM.match(body)
         if m:
+            if not cur_is_new:  # the VM throws (a preallocated heap OOM may reuse one object): always a new throw
+                cur, cur_is_new = _Open(cur.class_name, cur.address, cur.message, cur_tid, uptime), True
             cur.vm_site = m.group("site").rsplit("/", 1)[-1]
             continue
         m = _FOR_THREAD.match(body)
@@ -228,7 +231,7 @@ def _tid(decor: str) -> str | None:
 
 def _close(o: _Open, names: dict[str, str], handler_lines: bool) -> LoggedThrow:
     frames = tuple(o.frames)
-    thread = names.get(o.thread_ptr or "")
+    thread = o.thread or names.get(o.thread_ptr or "")
     if o.handler is not None and not o.last_was_frame:
         kind, method = o.handler
         owner = next((f for f in reversed(frames) if f.rsplit(".", 1)[-1] == method), None)

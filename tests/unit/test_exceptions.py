@@ -98,3 +98,14 @@ def test_to_jvm_args_logs_exceptions_into_the_artifacts_dir():
     args = to_jvm_args(JvmConfig(), "/art", 17)
     xlog = [a for a in args if a.startswith("-Xlog:exceptions")]
     assert xlog == ["-Xlog:exceptions=info:file=/art/exceptions.log:uptime,tid:filecount=4,filesize=20m"]
+
+
+def test_a_vm_throw_of_one_preallocated_error_on_two_threads_is_two_throws():
+    import re
+
+    one = (DATA / "jdk17-heap.log").read_text()          # the VM's throw, caught in main
+    tid = re.search(r"^\[[^\]]*\]\[(\d+)\]", one).group(1)
+    ptr = re.search(r"for thread (0x[0-9a-f]+)", one).group(1)
+    other = one.replace(f"[{tid}]", f"[{tid}9]").replace("(main)", "(worker)").replace(ptr, ptr[:-1] + "f")
+    ts = parse_exceptions_log(one + other)             # the same error object (address) both times
+    assert [t.thread for t in ts] == ["main", "worker"] and all(t.vm_site for t in ts)

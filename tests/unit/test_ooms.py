@@ -146,3 +146,28 @@ def test_exit_codes_and_the_runners_exit_event():
     assert workload_exit(start, 0, False, False)[0] is True         # System.exit(0) from main
     assert workload_exit(start, 134, False, True) == (False, None)   # a crash is not an exit
     assert workload_exit(start, 1, True, False) == (False, None)     # nor a timeout
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_load_run_of_a_recorded_map_failed_run(major, tmp_path):
+    import shutil
+
+    import pytest_directmem as dm
+    from pytest_directmem.report.html import facts_table
+    from pytest_directmem.report.model import run_record
+    from pytest_directmem.report.timeline import timeline_svg
+
+    shutil.copytree(RUNS / f"jdk{major}-map-failed", tmp_path / "run")
+    run = dm.load_run(tmp_path / "run")
+    assert run.outcome is Outcome.NATIVE_OOM and run.oom.message == "Map failed"
+    assert run.oom.caught_by.startswith("sun.nio.ch.FileChannelImpl.map")
+    assert any(o.carried_by == ("java.io.IOException: Map failed",) for o in run.ooms)
+    held = int(__import__("re").search(r"mappings held: (\d+)", run.stdout).group(1))
+    assert run.mapped.peak_count >= 0.9 * held and run.mapped.peak_used >= 0.9 * held * 4096
+    rec = run_record(run)
+    html = facts_table(rec)
+    assert "mapped pool" in html and "caught by sun.nio.ch.FileChannelImpl.map" in html
+    assert f"OOM 2 of {len(run.ooms)}" in html
+    assert "dm-mapped-used-" in timeline_svg([rec])
+    summary = run.summary()
+    assert "oom 2/" in summary and "buffers" in summary

@@ -3,8 +3,8 @@
     .venv/bin/python tests/data/ooms/record.py [11 17 21 25]
 
 Each case is a main() from tests/data/java or tests/data/exceptions, run by dm.launch; the files kept per
-run: journal.jsonl, exceptions.log, stdout.txt, stderr.txt, status.json (exit code, timed out, hs_err
-head). The expected outcome is what the case provokes (written in the tests), not what was recorded.
+run: journal.jsonl, exceptions.log, stdout.txt, stderr.txt, samples.csv, spec.json, status.json (exit code,
+timed out, hs_err head). The expected outcome is what the case provokes (written in the tests), not what was recorded.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 SOURCES = [ROOT / "tests/data/java/PlainWrap.java", ROOT / "tests/data/java/BgThread.java",
+           ROOT / "tests/data/java/MapFailed.java",
            ROOT / "tests/data/java/ExitMain.java", ROOT / "tests/data/exceptions/OomThrows.java"]
 CASES = {
     "plain-wrap": (["PlainWrap"], {}),
@@ -26,8 +27,9 @@ CASES = {
     "exit-3": (["ExitMain", "exit", "3"], {}),
     "okhttp": (["OomThrows", "okhttp"], {}),
     "fatal": (None, {"heap": "40g", "flags": ["-Xms40g"]}),
+    "map-failed": (["MapFailed"], {}),
 }
-KEEP = ("journal.jsonl", "exceptions.log", "stdout.txt", "stderr.txt")
+KEEP = ("journal.jsonl", "exceptions.log", "stdout.txt", "stderr.txt", "samples.csv", "spec.json")
 
 
 def main(majors: list[str]) -> None:
@@ -41,8 +43,8 @@ def main(majors: list[str]) -> None:
             for case, (program, options) in CASES.items():
                 w = dm.workloads.hold("1m", 1) if program is None else dm.workloads.main(*program)
                 art = Path(tmp) / f"{major}-{case}"
-                run = dm.launch(w, jdk=major, max_direct="16m", classpath=[classes], artifacts_dir=art,
-                                timeout=120, **options)
+                limits = {} if case == "map-failed" else {"max_direct": "16m"}
+                run = dm.launch(w, jdk=major, classpath=[classes], artifacts_dir=art, timeout=120, **limits, **options)
                 dest = HERE / f"jdk{major}-{case}"
                 shutil.rmtree(dest, ignore_errors=True)
                 dest.mkdir()

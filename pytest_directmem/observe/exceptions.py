@@ -33,9 +33,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..artifacts import EXCEPTIONS_LOG  # the artifacts module owns the file names
+
 __all__ = ["LoggedThrow", "parse_exceptions_log", "read_exceptions_log", "EXCEPTIONS_LOG", "xlog_option"]
 
-from ..artifacts import EXCEPTIONS_LOG  # noqa: E402 - the artifacts module owns the file names
 # Rotation bounds a run that throws millions of exceptions: at most FILECOUNT + 1 files of FILESIZE.
 FILESIZE = "20m"
 FILECOUNT = 4
@@ -98,7 +99,6 @@ class _Open:
     frames: list[str] = field(default_factory=list)
     origin: tuple[str, str] | None = None  # (method, bci/pc) of the first frame
     handler: tuple[str, str] | None = None  # (kind, method)
-    saw_handler_lines: bool = False
     vm_site: str | None = None
     last_was_frame: bool = False
 
@@ -122,13 +122,14 @@ def parse_exceptions_log(text: str, *, oom_only: bool = True) -> tuple[LoggedThr
     any_handler_lines = False
     cur: _Open | None = None  # the record being read (its continuation lines follow)
     cur_is_new = False
+    pending: str | None = None  # the method of a "thrown in" line, until its "at bci/PC" line
     for raw in text.splitlines():
         decor, body = _split(raw)
         if not body:
             continue
         has_decor = bool(decor.strip("[] "))
         if has_decor:
-            cur = None
+            cur, pending = None, None
             uptime_m = _UPTIME.search(decor)
             uptime = float(uptime_m.group(1)) if uptime_m else None
             tid = _tid(decor)
@@ -164,7 +165,6 @@ def parse_exceptions_log(text: str, *, oom_only: bool = True) -> tuple[LoggedThr
                 o = open_by_tid.get(tid)
                 if o is not None and o.class_name == h.group("cls"):
                     o.handler = (h.group("kind"), h.group("method"))
-                    o.saw_handler_lines = True
                     o.last_was_frame = False
             continue
         if body.startswith("at ") and body.endswith(")"):
@@ -176,15 +176,14 @@ def parse_exceptions_log(text: str, *, oom_only: bool = True) -> tuple[LoggedThr
         m = _THROWN_IN.match(body)
         if m:
             method = f"{m.group('cls').replace('/', '.')}.{m.group('name')}"
-            cur._pending = method  # type: ignore[attr-defined]
+            pending = method
             continue
         m = _AT.match(body)
         if m:
-            method = getattr(cur, "_pending", None)
+            method, pending = pending, None
             pos = m.group("bci") or m.group("pc")
             if method is None:
                 continue
-            cur._pending = None  # type: ignore[attr-defined]
             if not cur_is_new and cur.origin == (method, pos):
                 # the same address thrown again from where the earlier error started: a new error
                 cur, cur_is_new = _Open(cur.class_name, cur.address, cur.message, cur_tid, uptime), True

@@ -62,7 +62,7 @@ def run_summary(run: Run, tail: int = 40) -> str:
                + (f"; time to OOM {run.time_to_oom_s:.2f}s" if run.time_to_oom_s is not None else ""))
     if run.mapped.peak_count:
         out.append(f"mapped:     peak used {human_size(run.mapped.peak_used)} in {run.mapped.peak_count} buffers")
-    out.append(f"workload:   {'returned normally' if run.workload_completed else 'did not return normally'}")
+    out.append(f"completed:  {'yes: the workload returned normally' if run.workload_completed else 'no: the workload did not return normally'}")
     causes = ", ".join(f"{k} x{v}" for k, v in run.gc.by_cause().items()) or "none"
     out.append(f"gc:         {len(run.gc.events)} events (explicit {run.gc.explicit_count}, full {run.gc.full_count}, "
                f"pauses {run.gc.total_pause_ms:.1f} ms); causes: {causes}")

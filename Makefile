@@ -29,9 +29,7 @@ $(VENV)/.installed: pyproject.toml $(JAR)
 fixtures: $(JAR) ## compile java-fixtures/ with javac --release 11 into the package's jar
 
 $(JAR): $(JAVA_SRC)
-	rm -rf build/fixtures && mkdir -p build/fixtures $(dir $(JAR))
-	javac --release 11 -Xlint:-options -nowarn -d build/fixtures $(JAVA_SRC)
-	jar cf $@ -C build/fixtures .
+	$(PYTHON) -m pytest_directmem.jars
 
 image: setup ## build the docker backend's runtime images ahead of time (JDK 17 and 21)
 	$(VENV)/bin/directmem image build --jdk 17 --jdk 21

@@ -32,7 +32,7 @@ from pytest_directmem.backends.cgroup import PeakPoller  # noqa: E402
 from pytest_directmem.backends.engine import docker_client  # noqa: E402
 from pytest_directmem.backends.images import RUNTIME_UID  # noqa: E402
 from pytest_directmem.config import JvmConfig, to_jvm_args  # noqa: E402
-from pytest_directmem.fixtures import fixtures_jar  # noqa: E402
+from pytest_directmem.jars import fixtures_jar  # noqa: E402
 
 OPTIONS = dict(heap="64m", max_direct="16m", explicit_gc="disabled")
 WORKLOAD = dm.workloads.churn(200, "1m")

@@ -16,18 +16,23 @@ TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the worker imports this pac
 __all__ = [
     "launch", "load_run", "workloads", "incidents", "Run", "Outcome", "OomError", "GcEvent", "GcSummary", "DirectSummary", "JvmInfo",
     "ContainerInfo", "Sample", "MappedSummary", "JvmConfig", "ConfigError", "BackendUnavailable", "DirectmemError", "maven", "netty",
+    "analyze_dump", "DumpAnalysis", "Holder", "Site", "Diagnosis",
 ]
 
+_MODULES = {"workloads": "workloads", "incidents": "incidents", "netty": "frameworks.netty"}
 _WHERE = {
-    "launch": "launcher", "load_run": "observe.load", "workloads": None, "incidents": None, "JvmConfig": "config", "maven": "mvn", "netty": None,
+    "launch": "launcher", "load_run": "observe.load", "JvmConfig": "config", "maven": "frameworks.maven",
     "ConfigError": "errors", "BackendUnavailable": "errors", "DirectmemError": "errors",
+    **{n: "diagnose" for n in ("analyze_dump", "DumpAnalysis", "Holder", "Site", "Diagnosis")},
     **{n: "result" for n in ("Run", "Outcome", "OomError", "GcEvent", "GcSummary", "DirectSummary", "JvmInfo",
                              "ContainerInfo", "Sample", "MappedSummary")},
 }
 
 if TYPE_CHECKING:
-    from . import incidents, netty, workloads
-    from .mvn import maven
+    from . import incidents, workloads
+    from .frameworks import netty
+    from .frameworks.maven import maven
+    from .diagnose import Diagnosis, DumpAnalysis, Holder, Site, analyze_dump
     from .config import JvmConfig
     from .errors import BackendUnavailable, ConfigError, DirectmemError
     from .launcher import launch
@@ -38,12 +43,12 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
+    if name in _MODULES:
+        value = importlib.import_module(f".{_MODULES[name]}", __name__)
+    elif name in _WHERE:
+        value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    else:
         raise AttributeError(f"module 'pytest_directmem' has no attribute {name!r}")
-    module = _WHERE[name]
-    value = importlib.import_module(f".{name}" if module is None else f".{module}", __name__)
-    if module is not None:
-        value = getattr(value, name)
     globals()[name] = value
     return value
 

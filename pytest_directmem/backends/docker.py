@@ -27,7 +27,7 @@ from typing import Any
 
 from ..config import JvmConfig, format_size, to_jvm_args
 from ..errors import ConfigError, JdkUnavailable
-from ..fixtures import fixtures_jar
+from ..jars import fixtures_jar
 from ..result import ContainerInfo
 from ..workloads import Workload
 from .. import artifacts as A

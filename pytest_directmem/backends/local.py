@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import JvmConfig, to_jvm_args
-from ..fixtures import fixtures_jar
+from ..jars import fixtures_jar
 from ..jdk import resolve_jdk
 from ..workloads import Workload, churn
 from .. import artifacts as A

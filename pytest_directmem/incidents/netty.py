@@ -1,7 +1,7 @@
 """Netty: the 4.2 adaptive allocator against 4.1's pooled one, and Netty's own direct-memory limit.
 
 Every variant names the Netty release it runs (resolved from Maven Central once, then offline:
-pytest_directmem.mvn) and runs a scenario of pytest_directmem.netty, whose loops run in Java.
+pytest_directmem.frameworks.maven) and runs a scenario of pytest_directmem.frameworks.netty, whose loops run in Java.
 Expectations are measured per JDK major like every incident's; the Netty version is in the
 variant's name, so a Netty upgrade is a new variant measured next to the old one.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .. import netty
+from ..frameworks import netty
 from .model import Incident, Variant
 
 V41, V420, V427, V42 = "4.1.140.Final", "4.2.0.Final", "4.2.7.Final", "4.2.20.Final"

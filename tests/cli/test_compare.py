@@ -6,8 +6,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from pytest_directmem.cli import compare, main
-from pytest_directmem.cli_options import parse_variant
+from pytest_directmem.cli.commands import compare, main
+from pytest_directmem.cli.options import parse_variant
 
 BASE = ["compare", "churn", "--count", "50", "--size", "1m", "--heap", "64m", "--max-direct", "16m"]
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from pytest_directmem.progress import Progress
+from pytest_directmem.cli.progress import Progress
 
 
 def test_plain_lines_without_a_terminal():

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from pytest_directmem import workloads as w
 from pytest_directmem.cli import main
-from pytest_directmem.cli_options import build_workload
+from pytest_directmem.cli.options import build_workload
 
 SMALL = ["churn", "--count", "50", "--size", "1m", "--heap", "64m", "--max-direct", "16m"]
 

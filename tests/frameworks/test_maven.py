@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import pytest_directmem as dm
-from pytest_directmem import mvn as mv
+from pytest_directmem.frameworks import maven as mv
 from pytest_directmem.config import JvmConfig
 
 UNREACHABLE = "http://127.0.0.1:9/"  # the discard port on loopback: connection refused, at once

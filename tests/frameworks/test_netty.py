@@ -83,10 +83,10 @@ def run_variant(directmem, name: str, jdk: str):
 
 def test_workload_values_and_labels():
     w = dm.netty.alloc("8k", 100, keep_every=4, allocator="adaptive")
-    assert (w.kind, w.name) == ("call", "pytest_directmem.netty:netty_scenario")
+    assert (w.kind, w.name) == ("call", "pytest_directmem.frameworks.netty:netty_scenario")
     assert w.args == ("alloc", "adaptive", "8192", "100", "4", str(256 * MiB))
     assert str(w) == "netty.alloc(8k, allocator=adaptive, count=100, keep_every=4)"
-    assert dm.workloads.netty_loopback(2, "1m", 3, keep_every=0).label == "netty.loopback(2, 1m, 3, allocator=default, keep_every=0)"
+    assert dm.netty.loopback(2, "1m", 3, keep_every=0).label == "netty.loopback(2, 1m, 3, allocator=default, keep_every=0)"
 
 
 @pytest.mark.parametrize("make, option", [

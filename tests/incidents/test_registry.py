@@ -9,7 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 import pytest_directmem as dm
-from pytest_directmem.incidents import cli, facts, pins
+from pytest_directmem.cli import incidents as cli
+from pytest_directmem.incidents import facts, pins
 from pytest_directmem.incidents.model import Incident, Variant, VariantResult
 
 JDKS = ("11", "17", "21", "25")

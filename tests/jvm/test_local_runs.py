@@ -181,7 +181,7 @@ def test_load_run_rebuilds_the_launched_run(directmem):
 def test_max_ram_percentage_sets_the_heap_as_bare_java_does(directmem, tmp_path):
     """The option added as one row of config.OPTIONS: the heap the JVM computes equals bare java's."""
     from pytest_directmem.artifacts import read_journal as journal
-    from pytest_directmem.fixtures import fixtures_jar
+    from pytest_directmem.jars import fixtures_jar
     from pytest_directmem.jdk import resolve_jdk
 
     run = directmem.run(W.hold("1m", 2), max_ram_percentage=10)

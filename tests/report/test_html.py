@@ -75,7 +75,7 @@ def test_every_workload_kind_has_its_command_line(workload, args):
     from click.testing import CliRunner
 
     from pytest_directmem.cli import main
-    from pytest_directmem.cli_options import build_workload
+    from pytest_directmem.cli.options import build_workload
 
     assert workload.cli_args() == args
     captured = {}
@@ -84,7 +84,7 @@ def test_every_workload_kind_has_its_command_line(workload, args):
         captured["w"] = build_workload(name, rest, params)
         raise SystemExit(0)
 
-    import pytest_directmem.cli as cli
+    import pytest_directmem.cli.commands as cli
 
     orig = cli.build_workload
     cli.build_workload = fake

@@ -16,20 +16,14 @@ use, then the peaks of Netty's counter and the allocator's metric): see :func:`i
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
-import os
-import shutil
-import subprocess
-import tempfile
-import zipfile
 from pathlib import Path
 from typing import Any, Iterator
 
-from .config import format_size, parse_size
-from .errors import ConfigError, DirectmemError
-from .units import parse_duration_ms
-from .workloads import Workload, _count
+from ..config import format_size, parse_size
+from ..errors import ConfigError
+from ..units import parse_duration_ms
+from ..workloads import Workload, _count
 
 __all__ = ["alloc", "loopback", "options", "classpath", "info", "OPENS", "REFLECTION", "ALLOCATORS",
            "ALLOCATOR_TYPES", "scenario_jar", "deferred_build", "netty_scenario"]
@@ -41,16 +35,15 @@ COMPILE_AGAINST = "io.netty:netty-handler:4.1.140.Final"  # the API the scenario
 # only when it may call DirectByteBuffer's private constructor: on Java 9+ that needs both.
 OPENS = ("--add-opens=java.base/java.nio=ALL-UNNAMED",)
 REFLECTION = {"io.netty.tryReflectionSetAccessible": "true"}
-JAR = Path(__file__).parent / "_fixtures" / "directmem-netty.jar"
-SOURCES = Path(__file__).parent.parent / "java-fixtures" / "netty"
-_STAMP = "directmem/netty/SOURCES.sha256"
+JAR = Path(__file__).parent.parent / "_fixtures" / "directmem-netty.jar"
+SOURCES = Path(__file__).parent.parent.parent / "java-fixtures" / "netty"
 _CLASS = "directmem.netty.NettyScenarios"
 
 
 def classpath(version: str, *extra: str, **maven_options: Any):
     """Netty `version` from Maven (netty-handler: buffer, common, transport, codec, resolver), plus
     `extra` coordinates resolved in the same tree."""
-    from .mvn import maven
+    from .maven import maven
 
     if not isinstance(version, str) or not version:
         raise ConfigError("netty.version", version, 'a Netty version like "4.2.20.Final"')
@@ -154,7 +147,7 @@ def loopback(connections: int = 4, message: int | str = "8k", messages: int = 10
     n = _count("netty.loopback.messages", messages, 1)
     a = _allocator(allocator, "netty.loopback.allocator")
     k = _count("netty.loopback.keep_every", keep_every, 0)
-    ms = parse_duration_ms("netty.loopback.wait", wait)
+    ms = parse_duration_ms(wait, "netty.loopback.wait")
     label = f"netty.loopback({c}, {format_size(m)}, {n}, allocator={a}{'' if k == 1 else f', keep_every={k}'})"
     return _workload("loopback", [a, str(c), str(m), str(n), str(k), str(ms)], label)
 
@@ -189,81 +182,17 @@ def info(run: Any) -> dict[str, Any]:
     counter), peak_allocator (the allocator's usedDirectMemory(), -1 when not reported),
     peak_jdk_direct (the JDK's direct pool) and the scenario's counts (allocated, kept_buffers,
     kept_bytes; received, reads, retained_buffers, retained_capacity). {} without events."""
-    from .observe.journal import notes
+    from ..observe.journal import notes
 
     return {k[len("netty_"):]: v for k, v in notes(run.events).items() if k.startswith("netty_")}
 
 
 # ------------------------------------------------------------------------------- the jar
 
-def _sources() -> list[Path]:
-    return sorted(SOURCES.rglob("*.java")) if SOURCES.is_dir() else []
-
-
-def _digest(sources: list[Path]) -> str:
-    h = hashlib.sha256(COMPILE_AGAINST.encode())
-    for s in sources:
-        h.update(s.relative_to(SOURCES).as_posix().encode() + b"\0" + s.read_bytes() + b"\0")
-    return h.hexdigest()
-
-
-def _jar_digest() -> str | None:
-    try:
-        with zipfile.ZipFile(JAR) as zf:
-            return zf.read(_STAMP).decode().strip()
-    except (OSError, KeyError, zipfile.BadZipFile):
-        return None
-
-
 def scenario_jar() -> Path:
-    """The scenario jar; in a source checkout (re)built when java-fixtures/netty/ changed."""
-    sources = _sources()
-    if not sources:
-        if JAR.is_file():
-            return JAR
-        raise DirectmemError(f"{JAR} is missing and java-fixtures/netty/ is not here to build it")
-    digest = _digest(sources)
-    if _jar_digest() == digest:
-        return JAR
-    from .fixtures import fixtures_jar
-    from .jdk import cache_dir, file_lock
+    """The scenario jar (java-fixtures/netty compiled against Netty COMPILE_AGAINST and the fixtures jar)."""
+    from ..jars import ensure_jar, fixtures_jar
+    from .maven import maven
 
-    fixtures_jar()  # first, under its own lock: the scenarios compile against it
-    with file_lock(cache_dir() / ".lock-netty-scenarios"):
-        if _jar_digest() != digest:
-            _build(sources, digest)
-    return JAR
-
-
-def _javac() -> tuple[str, str]:
-    from .environment import environment
-
-    home = environment().java_home
-    for d in ([home / "bin"] if home else []):
-        if (d / "javac").is_file() and (d / "jar").is_file():
-            return str(d / "javac"), str(d / "jar")
-    javac, jar = shutil.which("javac"), shutil.which("jar")
-    if not javac or not jar:
-        raise DirectmemError("building the Netty scenario jar needs javac and jar (JDK 11+) on PATH or in JAVA_HOME")
-    return javac, jar
-
-
-def _build(sources: list[Path], digest: str) -> None:
-    from .fixtures import fixtures_jar
-    from .mvn import maven
-
-    javac, jar_tool = _javac()
-    api = maven(COMPILE_AGAINST).resolve_classpath()
-    cp = os.pathsep.join([str(fixtures_jar()), *map(str, api)])
-    with tempfile.TemporaryDirectory(prefix="directmem-netty-") as tmp:
-        classes = Path(tmp) / "classes"
-        cmd = [javac, "--release", "11", "-Xlint:-options", "-nowarn", "-cp", cp, "-d", str(classes), *map(str, sources)]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise DirectmemError(f"compiling java-fixtures/netty failed:\n{proc.stderr}")
-        stamp = classes / _STAMP
-        stamp.parent.mkdir(parents=True, exist_ok=True)
-        stamp.write_text(digest + "\n")
-        out = JAR.with_suffix(".tmp")
-        subprocess.run([jar_tool, "cf", str(out), "-C", str(classes), "."], check=True, capture_output=True)
-        out.replace(JAR)
+    return ensure_jar(JAR, SOURCES, "netty", compile_against=COMPILE_AGAINST,
+                      classpath=lambda: [fixtures_jar(), *maven(COMPILE_AGAINST).resolve_classpath()])

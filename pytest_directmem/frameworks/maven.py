@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 __all__ = ["maven", "MavenArtifacts", "Coordinate", "DEFAULT_REPOSITORY", "maven_dir"]
 
@@ -90,13 +90,13 @@ class Coordinate:
 
 
 def maven_dir() -> Path:
-    from .jdk import cache_dir
+    from ..jdk import cache_dir
 
     return cache_dir() / "maven"
 
 
 def _repository(value: str | None) -> str:
-    from .environment import environment
+    from ..environment import environment
 
     url = (value or environment().maven_repo or DEFAULT_REPOSITORY).strip()
     if not re.match(r"^(https?|file)://\S+$", url):
@@ -134,7 +134,7 @@ class MavenArtifacts:
             cached = _read_record(record, repo)
             if cached is not None:
                 return cached
-        from .jdk import file_lock
+        from ..jdk import file_lock
 
         with file_lock(base / ".lock"):
             if not self.refresh:
@@ -152,7 +152,7 @@ class MavenArtifacts:
             return jars
 
     def _mvn(self, base: Path, url: str, *, offline: bool) -> tuple[list[Path] | None, str]:
-        from .environment import environment
+        from ..environment import environment
 
         mvn = environment().mvn or shutil.which("mvn")
         if not mvn:
@@ -279,7 +279,7 @@ def _explain(output: str, url: str, offline: bool) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """python -m pytest_directmem.mvn [--repository URL] COORD...: print the resolved classpath."""
+    """python -m pytest_directmem.frameworks.maven [--repository URL] COORD...: print the resolved classpath."""
     args = list(sys.argv[1:] if argv is None else argv)
     repository = None
     if len(args) >= 2 and args[0] == "--repository":

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from . import registry, report, runner
+from ..incidents import registry, report, runner
 
 JDK_HELP = "a JDK (system, 17, a JAVA_HOME) or a comma list such as 11,17,21,25 (default: system)"
 

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from .errors import BackendUnavailable
+from ..errors import BackendUnavailable
 
 MAJORS = ("11", "17", "21", "25")
 
@@ -21,8 +21,8 @@ def image() -> None:
               help="JDK major of the image (repeatable)")
 def build(jdks: tuple[str, ...]) -> None:
     """Build the runtime image of each JDK major unless it exists; progress on stderr, tags on stdout."""
-    from .backends.engine import docker_client
-    from .backends.images import ensure_image
+    from ..backends.engine import docker_client
+    from ..backends.images import ensure_image
 
     try:
         client = docker_client()
@@ -38,7 +38,7 @@ def build(jdks: tuple[str, ...]) -> None:
 @image.command(name="list")
 def list_() -> None:
     """The runtime and base images present, with their sizes."""
-    from .backends.engine import docker_client
+    from ..backends.engine import docker_client
 
     try:
         client = docker_client()
@@ -54,7 +54,7 @@ def list_() -> None:
 @image.command()
 def remove() -> None:
     """Remove every image the harness built (the wheel and rootfs caches stay)."""
-    from .backends.images import remove_images
+    from ..backends.images import remove_images
 
     try:
         for tag in remove_images():

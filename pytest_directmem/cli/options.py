@@ -10,9 +10,9 @@ from typing import Any, Callable
 
 import click
 
-from . import workloads as w
-from .targets import resolve
-from .result import Outcome
+from .. import workloads as w
+from ..targets import resolve
+from ..result import Outcome
 
 OTHER = ("main", "static", "call")  # these take positional ARGS
 EXPECT_HELP = ("expected outcome: " + ", ".join(o.value for o in Outcome)
@@ -52,7 +52,7 @@ def workload_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def launch_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """The launch options of config.OPTIONS as click options (and their extra switches)."""
-    from .config import OPTIONS
+    from ..config import OPTIONS
 
     opts = []
     for o in OPTIONS:
@@ -155,7 +155,7 @@ def _other(key: str, args: tuple[str, ...]) -> w.Workload:
 
 def launch_kwargs(params: dict[str, Any]) -> dict[str, Any]:
     """dm.launch keywords from the launch options given (unset ones are left to launch's defaults)."""
-    from .config import OPTIONS
+    from ..config import OPTIONS
 
     out: dict[str, Any] = {}
     for o in OPTIONS:

@@ -15,16 +15,18 @@ from typing import Any
 
 import click
 
-from . import workloads as w
-from .cli_options import EXPECT_HELP, build_workload, launch_kwargs, launch_options, parse_expect, parse_variant, \
+from .. import workloads as w
+from .options import EXPECT_HELP, build_workload, launch_kwargs, launch_options, parse_expect, parse_variant, \
     workload_options
-from .cli_image import image
-from .config import human_size
-from .errors import DirectmemError
+from .errors import EXIT_MISMATCH, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, CliError  # noqa: F401
+from .image import image
+from .diagnose import diagnose
+from ..config import human_size
+from ..errors import DirectmemError
 from .progress import Progress
-from .report.model import anchor_for, run_record
-from .report.text import records_table
-from .result import Outcome, Run
+from ..report.model import anchor_for, run_record
+from ..report.text import records_table
+from ..result import Outcome, Run
 
 
 def _table(rows: list[tuple[str, Run]]) -> str:
@@ -58,7 +60,7 @@ def main() -> None:
 def demo(jdk: str | None, report: str | None) -> None:
     """The seed story side by side: explicit GC rescues churn, DisableExplicitGC gives a direct OOM
     without a heap dump (HeapDumpOnOutOfMemoryError is on), and a heap OOM control writes one."""
-    from .launcher import launch
+    from ..launcher import launch
 
     common: dict[str, Any] = {"jdk": jdk, "heap": "64m", "heap_dump_on_oom": True}
     plan = [
@@ -83,7 +85,7 @@ def demo(jdk: str | None, report: str | None) -> None:
     click.echo(f"\nThe direct OOM was thrown from Java code ({direct.oom.stack[0] if direct.oom and direct.oom.stack else '?'}),"
                " so the JVM's HeapDumpOnOutOfMemoryError hook never ran.")
     if report:
-        from .report.html import write_comparison_report
+        from ..report.html import write_comparison_report
 
         records = [run_record(run, name=name, anchor=anchor_for(i, name),
                               options_text=", ".join(f"{k}={v}" for k, v in opts.items()) or "max_direct unset (limit = heap)")
@@ -94,21 +96,10 @@ def demo(jdk: str | None, report: str | None) -> None:
         click.echo(f"report: {path.absolute()}")
 
 
-EXIT_OK, EXIT_MISMATCH, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
-
-
-class CliError(click.ClickException):
-    """An error with the documented exit status."""
-
-    def __init__(self, message: str, exit_code: int):
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
 def _prepare(kwargs: dict[str, Any], progress: Progress) -> None:
     """Provision the JDK (local) or the runtime image (docker) up front, with progress, before any run."""
     if kwargs.get("backend", "local") == "local":
-        from .jdk import cached_jdks, installed_jdks, resolve_jdk
+        from ..jdk import cached_jdks, installed_jdks, resolve_jdk
 
         spec = str(kwargs.get("jdk") or "system")
         if spec.isdigit() and all(j.major != int(spec) for j in installed_jdks() + cached_jdks()):
@@ -117,9 +108,9 @@ def _prepare(kwargs: dict[str, Any], progress: Progress) -> None:
         else:
             resolve_jdk(spec)
         return
-    from .backends.docker import jdk_major
-    from .backends.engine import docker_client
-    from .backends.images import ensure_image
+    from ..backends.docker import jdk_major
+    from ..backends.engine import docker_client
+    from ..backends.images import ensure_image
 
     major = jdk_major(kwargs.get("jdk"))
     client = docker_client()
@@ -129,7 +120,7 @@ def _prepare(kwargs: dict[str, Any], progress: Progress) -> None:
 
 def _guarded(fn: Any, *args: Any, **kwargs: Any) -> Any:
     """Map the harness's errors to the documented exit codes."""
-    from .errors import BackendUnavailable, ConfigError
+    from ..errors import BackendUnavailable, ConfigError
 
     try:
         return fn(*args, **kwargs)
@@ -142,17 +133,17 @@ def _guarded(fn: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def _validate(workload: Any, kwargs: dict[str, Any]) -> None:
-    from .config import JvmConfig
+    from ..config import JvmConfig
 
     JvmConfig.create(**kwargs)  # every option checked before anything is provisioned or started
     if kwargs.get("backend") == "docker":
-        from .backends.docker import jdk_major
+        from ..backends.docker import jdk_major
 
         jdk_major(kwargs.get("jdk"))
 
 
 def _run_one(workload: Any, kwargs: dict[str, Any], progress: Progress, label: str) -> Run:
-    from .launcher import launch
+    from ..launcher import launch
 
     where = kwargs.get("backend", "local") + (f", jdk {kwargs['jdk']}" if kwargs.get("jdk") else "")
     with progress.step(f"running {label} ({where})"):
@@ -209,7 +200,7 @@ def run(workload: str, args: tuple[str, ...], expect: str | None, report: str | 
     matched = _matched(result, expected)
     rec = run_record(result, timeline=bool(report), expected=[o.value for o in expected] or None, matched=matched)
     if report:
-        from .report.html import write_run_report
+        from ..report.html import write_run_report
 
         rec["report"] = str(write_run_report(rec, report).absolute())
     if json_out:
@@ -295,7 +286,7 @@ def compare(workload: str, args: tuple[str, ...], variants: tuple[str, ...], rep
                                   variant=text, options_text=text, expected=[o.value for o in expected] or None,
                                   matched=_matched(result, expected)))
     if report:
-        from .report.html import write_comparison_report
+        from ..report.html import write_comparison_report
 
         common = ", ".join(f"{k}={v}" for k, v in launch_kwargs(params).items() if k != "artifacts_dir")
         path = write_comparison_report(records, report, title=f"directmem compare: {plan[0][2]}",
@@ -351,7 +342,7 @@ def doctor(require_docker: bool, offline: bool, json_out: bool) -> None:
 def _add_incident_commands() -> None:
     """The incident library's commands, when that package is present."""
     try:
-        from .incidents import cli as incidents_cli  # type: ignore[import-not-found]
+        from . import incidents as incidents_cli
     except ImportError:
         return
     for name in ("incidents", "reproduce"):
@@ -362,6 +353,7 @@ def _add_incident_commands() -> None:
 
 _add_incident_commands()
 main.add_command(image)
+main.add_command(diagnose)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

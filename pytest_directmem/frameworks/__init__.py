@@ -1,0 +1,1 @@
+"""Frameworks under test: Maven coordinates on the classpath, Netty and okhttp scenarios."""

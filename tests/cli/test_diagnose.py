@@ -1,0 +1,56 @@
+"""`directmem diagnose DUMP|RUN_DIR [--json] [--report]` on the recorded dumps of tests/data/dumps."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+DUMPS = Path(__file__).resolve().parents[1] / "data" / "dumps"
+
+
+def directmem(*args):
+    return subprocess.run([sys.executable, "-m", "pytest_directmem.cli", *map(str, args)], capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_text_output_names_the_holder_garbage_and_victim():
+    out = directmem("diagnose", DUMPS / "jdk17-culprit.hprof.gz")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    top = lines.index("Holders (path from the GC root, largest first):") + 1
+    assert lines[top].split() == ["12.0", "MiB", "12", "buffers", "static", "Culprit.CACHE"]
+    assert lines[top + 1].strip() == "-> java.util.ArrayList.elementData"
+    assert "total 15.0 MiB (15728640 bytes) = held 12.0 MiB + garbage 3.0 MiB (3 unreachable" in out.stdout
+    assert "Victim: a half-built java.nio.DirectByteBuffer of 2.0 MiB (2097152 bytes, address 0)" in out.stdout
+
+
+def test_json_and_html_report(tmp_path):
+    report = tmp_path / "dump.html"
+    out = directmem("diagnose", DUMPS / "jdk21-mixed.hprof.gz", "--json", "--report", report)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["garbage_bytes"] == 256 << 10 and data["mapped_bytes"] == 64 << 10
+    assert data["holders"][0] == {"path": ["static Mixed.PARENT"], "count": 1, "bytes": 1 << 20}
+    page = report.read_text()
+    assert page.startswith("<!DOCTYPE html>") and "static Mixed.PARENT" in page and "local-holder" in page
+    assert "<script" not in page and "http" not in page.split("<main>")[1].split("written by")[0]
+
+
+def test_a_run_directory_analyses_every_dump_in_it(tmp_path):
+    for name in ("jdk11-culprit.hprof.gz", "jdk25-culprit.hprof.gz"):
+        shutil.copy(DUMPS / name, tmp_path / name)
+    out = directmem("diagnose", tmp_path, "--json")
+    assert out.returncode == 0, out.stderr
+    assert [d["holders"][0]["count"] for d in json.loads(out.stdout)] == [12, 12]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    bad = directmem("diagnose", empty)
+    assert bad.returncode == 2 and "no heap dump" in bad.stderr
+
+
+def test_not_a_dump_exits_2(tmp_path):
+    f = tmp_path / "x.hprof"
+    f.write_text("nope")
+    out = directmem("diagnose", f)
+    assert out.returncode == 2 and "not an HPROF heap dump" in out.stderr

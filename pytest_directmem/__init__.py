@@ -15,7 +15,7 @@ TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the worker imports this pac
 
 __all__ = [
     "launch", "load_run", "workloads", "incidents", "Run", "Outcome", "OomError", "GcEvent", "GcSummary", "DirectSummary", "JvmInfo",
-    "ContainerInfo", "Sample", "JvmConfig", "ConfigError", "BackendUnavailable", "DirectmemError", "maven", "netty",
+    "ContainerInfo", "Sample", "MappedSummary", "JvmConfig", "ConfigError", "BackendUnavailable", "DirectmemError", "maven", "netty",
     "analyze_dump", "DumpAnalysis", "Holder", "Site", "Diagnosis",
 ]
 
@@ -25,7 +25,7 @@ _WHERE = {
     "ConfigError": "errors", "BackendUnavailable": "errors", "DirectmemError": "errors",
     **{n: "diagnose" for n in ("analyze_dump", "DumpAnalysis", "Holder", "Site", "Diagnosis")},
     **{n: "result" for n in ("Run", "Outcome", "OomError", "GcEvent", "GcSummary", "DirectSummary", "JvmInfo",
-                             "ContainerInfo", "Sample")},
+                             "ContainerInfo", "Sample", "MappedSummary")},
 }
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from .observe.load import load_run
     from typing import Any
 
-    from .result import ContainerInfo, DirectSummary, GcEvent, GcSummary, JvmInfo, OomError, Outcome, Run, Sample
+    from .result import ContainerInfo, DirectSummary, GcEvent, GcSummary, JvmInfo, MappedSummary, OomError, Outcome, Run, Sample
 
 
 def __getattr__(name: str) -> Any:

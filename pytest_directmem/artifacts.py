@@ -14,6 +14,7 @@ Files (all optional except the spec; a run killed early leaves only some of them
 ``samples.csv``    the buffer pools every 10 ms, written by the Java sampler
 ``status.json``    how the process ended, written by the backend (see :func:`write_status`)
 ``gc.log``         ``-Xlog:gc*`` of the JVM
+``exceptions.log`` ``-Xlog:exceptions`` of the JVM: every throw (rotated: ``exceptions.log.0`` ...)
 ``stdout.txt``     the worker's and the JVM's stdout (thread dumps, ``Dumping heap to``)
 ``stderr.txt``     the same for stderr (uncaught exceptions)
 ``*.hprof``        heap dumps the JVM wrote (``-XX:+HeapDumpOnOutOfMemoryError``)
@@ -39,6 +40,7 @@ JOURNAL = "journal.jsonl"
 SAMPLES = "samples.csv"
 STATUS = "status.json"
 GC_LOG = "gc.log"
+EXCEPTIONS_LOG = "exceptions.log"
 STDOUT = "stdout.txt"
 STDERR = "stderr.txt"
 HEAP_DUMPS = "*.hprof"

@@ -18,6 +18,7 @@ from typing import Any, Callable, Mapping
 from .config_checks import MIN_HEAP, MIN_MEMORY  # noqa: F401 - re-exported; ranges live in config_checks
 from .config_checks import CPUS_NOTE, MIN_CPUS, check_all, check_flag, check_property, check_size
 from .errors import ConfigError
+from .observe.exceptions import xlog_option as exceptions_xlog
 from .units import format_size, human_size, parse_size  # noqa: F401 - re-exported: sizes are options' units
 
 BACKENDS = ("local", "docker")
@@ -316,6 +317,7 @@ def to_jvm_args(c: JvmConfig, artifacts: str, java_major: int) -> list[str]:
         args += ["-XX:+HeapDumpOnOutOfMemoryError", f"-XX:HeapDumpPath={a}"]
     args.append(f"-XX:ErrorFile={a}/hs_err_pid%p.log")
     args.append(f"-Xlog:gc*:file={a}/gc.log:uptime,level,tags:filecount=0")
+    args.append(exceptions_xlog(a))  # every throw: each OutOfMemoryError, its thread and its catcher
     args.append("--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED")
     if java_major >= 22:
         args.append("--enable-native-access=ALL-UNNAMED")

@@ -61,10 +61,22 @@ class OomError:
     allocated: int | None = None
     limit: int | None = None
     stack: tuple[str, ...] = ()
-    thread: str | None = None
+    thread: str | None = None  # the thread that threw it (the exceptions log; else where it was reported)
+    caught_by: str | None = None  # "pkg.Class.method" whose catch took it; None: it ended its thread or the workload
+    carried_by: tuple[str, ...] = ()  # throwables that carried it out, outermost first ("java.io.IOException: ...")
+    uptime_s: float | None = None  # JVM uptime when it was thrown (the exceptions log)
+    hs_err_summary: str | None = None  # the JVM's fatal native OOM: "Out of Memory Error (os_linux.cpp:2832), ..."
 
     def __str__(self) -> str:
         return f"{self.class_name}: {self.message}" if self.message else self.class_name
+
+    def where(self) -> str:
+        """Thread and catcher in words: 'thread "JDBM writer", uncaught' / 'thread "main", caught by X'."""
+        how = f"caught by {self.caught_by}" if self.caught_by else "not caught (ended its thread or the workload)"
+        bits = [f'thread "{self.thread}"' if self.thread else "thread unknown", how]
+        if self.carried_by:
+            bits.append("carried by " + " <- ".join(self.carried_by))
+        return ", ".join(bits)
 
 
 @dataclass(frozen=True)
@@ -121,6 +133,8 @@ class Sample:
     used: int
     capacity: int
     heap_used: int | None = None
+    mapped_count: int | None = None  # the "mapped" pool (FileChannel.map), buffers
+    mapped_used: int | None = None  # bytes
 
 
 @dataclass(frozen=True)
@@ -128,6 +142,14 @@ class DirectSummary:
     limit: int | None = None  # what the JVM computed (jdk.internal.misc.VM.maxDirectMemory())
     peak_used: int | None = None
     samples: tuple[Sample, ...] = ()
+
+
+@dataclass(frozen=True)
+class MappedSummary:
+    """The "mapped" buffer pool (MappedByteBuffer, FileChannel.map): peaks sampled beside the direct pool."""
+
+    peak_used: int | None = None  # bytes
+    peak_count: int | None = None  # buffers
 
 
 @dataclass(frozen=True)
@@ -182,6 +204,9 @@ class Run:
     cli_command: str | None = None  # the `directmem run ...` line that repeats it
     events: tuple[dict[str, Any], ...] = field(default=(), compare=False, repr=False)  # the journal, in order
     spec: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # spec.json: what the worker ran
+    ooms: tuple[OomError, ...] = ()  # every OutOfMemoryError thrown in the JVM, in throw order; oom is ooms[0]
+    workload_completed: bool = False  # the workload returned normally (main: returned or exited with 0)
+    mapped: MappedSummary = field(default_factory=MappedSummary)
 
     def __repr__(self) -> str:
         from .report.text import run_oneline

@@ -11,8 +11,10 @@ import signal
 from typing import Any
 
 from ..result import OomError, Outcome
+from .exits import workload_exit
 from .journal import first, last
-from .oom import classify_oom, parse_oom_from_output
+from .oom import classify_oom
+from .ooms import gather_ooms, journal_reports
 
 _KIND_OUTCOME = {
     "direct": Outcome.DIRECT_OOM,
@@ -47,21 +49,27 @@ def _error_text(e: dict[str, Any]) -> str:
 
 
 def classify(events: list[dict[str, Any]], output: str, exit_code: int | None, timed_out: bool,
-             has_hs_err: bool, oom_killed: bool = False) -> tuple[Outcome, OomError | None, str | None, list[str]]:
+             has_hs_err: bool, oom_killed: bool = False, *, ooms: tuple[OomError, ...] | None = None,
+             ending: tuple[bool, str | None] | None = None) -> tuple[Outcome, OomError | None, str | None, list[str]]:
     """(outcome, oom, error, notes) from the evidence. Pure: unit-tested on recorded journals.
 
-    An OutOfMemoryError outranks what happened to the host afterwards: JPype's own threads can
-    crash or hang the worker after a heap OOM, and the run is still a heap OOM.
+    The outcome rule (DESIGN.md): OOM_KILLED outranks everything; otherwise the kind of the first
+    OutOfMemoryError thrown anywhere in the JVM (``ooms[0]``; by default read from the journal's and the
+    output's throwables, causes and suppressed included) decides, even when the application caught it and
+    even when the host hung or died after it; without any OOM: CRASHED, TIMEOUT, ERROR, COMPLETED.
+    ``ending``: observe.exits.workload_exit (computed here when not given).
     """
     notes: list[str] = []
-    oom_event = first(events, "oom")
-    oom = _oom_from_event(oom_event) if oom_event else None
+    if ooms is None:
+        ooms = gather_ooms(None, journal_reports(events), output)
+    oom = ooms[0] if ooms else None
     done = last(events, "workload_done")
     completed = done is not None and done.get("status") == "completed" and exit_code == 0
-    if oom is None and not completed:  # the host may have died before journaling: read the JVM's output
-        oom = parse_oom_from_output(output)
-        if oom is not None:
-            notes.append("the OutOfMemoryError was read from the JVM's output: the worker never journaled it")
+    if (oom is not None and done is None and first(events, "oom") is None and first(events, "error") is None
+            and oom.hs_err_summary is None):
+        notes.append("the OutOfMemoryError was read from the JVM's output: the worker never journaled it")
+    if oom is not None and oom.hs_err_summary:
+        notes.append(f"hs_err: {oom.hs_err_summary}")
     error_event = first(events, "error")
     if oom_killed:
         return Outcome.OOM_KILLED, oom, None, notes
@@ -83,6 +91,16 @@ def classify(events: list[dict[str, Any]], output: str, exit_code: int | None, t
         return Outcome.CRASHED, None, None, notes
     if completed:
         return Outcome.COMPLETED, None, None, notes
+    _, ended_by = ending if ending is not None else workload_exit(events, exit_code, timed_out, has_hs_err)
+    if ended_by is not None:
+        if exit_code == 0:
+            return Outcome.COMPLETED, None, None, [*notes, ended_by]
+        return Outcome.ERROR, None, ended_by, notes
     tail = [ln for ln in output.strip().splitlines() if ln.strip()][-1:]
     why = f"the worker exited with code {exit_code} before the workload finished"
     return Outcome.ERROR, None, why + (f"; last output: {tail[0]}" if tail else ""), notes
+from ..result import OomError, Outcome
+from .exits import workload_exit
+from .journal import first, last
+from .oom import classify_oom
+from .ooms import gather_ooms, journal_reports

@@ -8,9 +8,12 @@ from pathlib import Path
 from .. import artifacts as A
 from ..result import ContainerInfo, DirectSummary, JvmInfo, Run
 from .classify import classify
+from .exceptions import read_exceptions_log
+from .exits import workload_exit
 from .gclog import parse_gc_log_file
 from .journal import first, last
-from .samples import read_samples
+from .ooms import gather_ooms, journal_reports
+from .samples import mapped_summary, read_samples
 
 
 def load_run(artifacts_dir: str | os.PathLike[str]) -> Run:
@@ -32,8 +35,14 @@ def load_run(artifacts_dir: str | os.PathLike[str]) -> Run:
     timed_out = bool(status.get("timed_out")) or any(
         e.get("event") == "killed" and e.get("reason") == "timeout" for e in events)
     exit_code = status.get("exit_code")
-    outcome, oom, error, notes = classify(list(events), stdout + "\n" + stderr, exit_code, timed_out, bool(hs_errs),
-                                          bool(container and container.oom_killed))
+    output = stdout + "\n" + stderr
+    own_exit = last(list(events), "exit")
+    ooms = gather_ooms(read_exceptions_log(d), journal_reports(list(events)), output,
+                       A.read_text(d, hs_errs[0].name) if hs_errs else "",
+                       own_exit["uptime_ms"] / 1000.0 if own_exit and "uptime_ms" in own_exit else None)
+    ending = workload_exit(list(events), exit_code, timed_out, bool(hs_errs))
+    outcome, oom, error, notes = classify(list(events), output, exit_code, timed_out, bool(hs_errs),
+                                          bool(container and container.oom_killed), ooms=ooms, ending=ending)
     java = status.get("java") or {}
     started = first(events, "jvm_started") or {}
     jvm = JvmInfo(
@@ -47,10 +56,13 @@ def load_run(artifacts_dir: str | os.PathLike[str]) -> Run:
     samples = read_samples(d / A.SAMPLES)
     peaks = [s.used for s in samples] + [e.get("used") or 0 for e in events if e.get("event") == "direct_peak"]
     direct = DirectSummary(limit=started.get("max_direct"), peak_used=max(peaks) if peaks else None, samples=samples)
+    mapped = mapped_summary(samples, list(events))
     done = last(events, "workload_done") or {}
     start, oom_event = first(events, "workload_start"), first(events, "oom")
     tto = None
-    if start and oom_event and "wall_ms" in start and "wall_ms" in oom_event:
+    if start and oom is not None and oom.uptime_s is not None and "uptime_ms" in start:
+        tto = round(max(oom.uptime_s - start["uptime_ms"] / 1000.0, 0.0), 3)  # the exceptions log's throw
+    elif start and oom_event and "wall_ms" in start and "wall_ms" in oom_event:
         tto = (oom_event["wall_ms"] - start["wall_ms"]) / 1000.0
     spec = A.read_spec(d)
     return Run(
@@ -64,6 +76,7 @@ def load_run(artifacts_dir: str | os.PathLike[str]) -> Run:
         value=done.get("value"), hs_err=hs_errs[0] if hs_errs else None, limits=dict(status.get("limits") or {}),
         time_to_oom_s=tto, notes=tuple(status.get("notes") or ()) + tuple(notes), timed_out=timed_out,
         java_command=status.get("java_command"), cli_command=status.get("cli_command"), events=events, spec=spec,
+        ooms=ooms, workload_completed=ending[0], mapped=mapped,
     )
 
 

@@ -37,7 +37,7 @@ from collections.abc import Iterable
 
 from ..result import OomError
 
-__all__ = ["classify_oom", "parse_oom_from_output"]
+__all__ = ["classify_oom", "parse_oom_from_output", "announced_oom"]
 
 _DIRECT_JDK17 = re.compile(
     r"Cannot reserve (\d+) bytes of direct buffer memory \(allocated: (-?\d+), limit: (\d+)\)"
@@ -108,33 +108,37 @@ def _classify(class_name: str, message: str | None, stack: tuple[str, ...]):
 
 _CLASS = r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+"
 _OOM_CLASS = r"(?:[A-Za-z_$][\w$]*\.)+[\w$]*(?:OutOfMemoryError|OutOfDirectMemoryError)"
-_UNCAUGHT = re.compile(rf'^Exception in thread "(?P<thread>.*?)" (?P<cls>{_CLASS})(?:: (?P<msg>.*))?$')
 _HANDLER = re.compile(
     rf'^Exception: (?P<cls>{_OOM_CLASS}) thrown from the UncaughtExceptionHandler in thread '
     r'"(?P<thread>.*)"$'
 )
-_CAUSED_BY = re.compile(rf"^Caused by: (?P<cls>{_OOM_CLASS})(?:: (?P<msg>.*))?$")
 _VM_EXIT = re.compile(rf"^(?:Terminating|Aborting) due to (?P<cls>{_OOM_CLASS})(?:: (?P<msg>.*))?$")
 _BARE = re.compile(rf"^(?P<cls>{_OOM_CLASS})(?:: (?P<msg>.*))?$")
-_FRAME = re.compile(r"^\s+at (?P<frame>\S.*)$")
-# "java.base/", "app//", "jdk.unsupported@11/": module and class loader names carry no '$'
-_FRAME_PREFIX = re.compile(r"^(?:[A-Za-z0-9_.]*(?:@[^/(]*)?/){1,2}(?=[A-Za-z_$])")
-_TRACE_LINE = re.compile(r"^(?:\s+at \S|\s+\.\.\. \d+ more|\s*Caused by: |\s*Suppressed: )")
 
 
 def parse_oom_from_output(text: str) -> OomError | None:
-    """The first uncaught OutOfMemoryError reported in JVM stdout/stderr, or None."""
+    """The first uncaught OutOfMemoryError reported in JVM stdout/stderr, or None.
+
+    The ``Exception in thread`` reports are read by observe.traces (the same walk as the journal's
+    throwables: causes and suppressed lists); the VM's own announcements are the fallback.
+    """
+    from .traces import carried_ooms, uncaught_in_output
+
+    for top in uncaught_in_output(text):
+        for node, _ in carried_ooms(top):
+            return classify_oom(node.class_name, node.message, node.stack, top.thread)
+    return announced_oom(text)
+
+
+def announced_oom(text: str) -> OomError | None:
+    """An OutOfMemoryError the JVM announced outside a stack trace: ``Terminating/Aborting due to``,
+    the bare line before ``Dumping heap to`` or after ``Error occurred during initialization of VM``, or
+    ``Exception: <class> thrown from the UncaughtExceptionHandler in thread "T"`` (no message)."""
     lines = [line.rstrip("\r") for line in text.splitlines()]
     fallback: OomError | None = None
     bare: OomError | None = None
     handler: OomError | None = None  # carries no message: the weakest evidence
     for i, line in enumerate(lines):
-        m = _UNCAUGHT.match(line)
-        if m:
-            found = _from_uncaught(lines, i, m)
-            if found:
-                return found
-            continue
         m = _HANDLER.match(line)
         if m and handler is None:
             handler = classify_oom(m.group("cls"), None, (), m.group("thread"))
@@ -147,29 +151,6 @@ def parse_oom_from_output(text: str) -> OomError | None:
         if m and bare is None and _announced(lines, i):
             bare = classify_oom(m.group("cls"), m.group("msg"))
     return fallback or bare or handler
-
-
-def _from_uncaught(lines: list[str], i: int, m: re.Match) -> OomError | None:
-    thread = m.group("thread")
-    if re.fullmatch(_OOM_CLASS, m.group("cls")):
-        return classify_oom(m.group("cls"), m.group("msg"), _frames(lines, i + 1), thread)
-    j = i + 1  # another exception: look for an OutOfMemoryError among its causes
-    while j < len(lines) and _TRACE_LINE.match(lines[j]):
-        c = _CAUSED_BY.match(lines[j].strip())
-        if c:
-            return classify_oom(c.group("cls"), c.group("msg"), _frames(lines, j + 1), thread)
-        j += 1
-    return None
-
-
-def _frames(lines: list[str], start: int) -> tuple[str, ...]:
-    frames = []
-    for line in lines[start:]:
-        f = _FRAME.match(line)
-        if not f:
-            break
-        frames.append(_FRAME_PREFIX.sub("", f.group("frame"), count=1))
-    return tuple(frames)
 
 
 def _announced(lines: list[str], i: int) -> bool:

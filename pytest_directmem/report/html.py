@@ -110,13 +110,22 @@ def facts_table(rec: dict[str, Any]) -> str:
         o = rec["oom"]
         at = "" if o.get("uptime_s") is None else f' at JVM uptime {"~" if o.get("uptime_approx") else ""}{o["uptime_s"]:.2f}s'
         tto = f', {rec["time_to_oom_s"]:.2f}s after the workload started' if rec.get("time_to_oom_s") is not None else ""
+        ooms = rec.get("ooms") or []
+        where = ooms[0]["where"] if ooms else f'thread {o.get("thread") or "?"}'
         rows.append(("OutOfMemoryError", f'<span class="oom">[{esc(o["kind"])}] {esc(o["text"])}</span>'
-                     f'<br><span class="muted">thread {esc(o.get("thread") or "?")}{esc(at)}{esc(tto)}</span>'))
+                     f'<br><span class="muted">{esc(where)}{esc(at)}{esc(tto)}</span>'))
+        for i, later in enumerate(ooms[1:], start=2):  # every other OOM, in throw order, after the deciding one
+            t = "" if later.get("uptime_s") is None else f' at JVM uptime {later["uptime_s"]:.2f}s'
+            rows.append((f"OOM {i} of {len(ooms)}", f'<span class="oom">[{esc(later["kind"])}] {esc(later["text"])}</span>'
+                         f'<br><span class="muted">{esc(later["where"])}{esc(t)}</span>'))
     if rec.get("error"):
         rows.append(("error", f"<pre>{esc(rec['error'])}</pre>"))
     rows.append(("heap dumps", dumps_cell(rec)))
     rows.append(("direct pool", f"peak {human_size(d.get('peak_used'))} of limit {human_size(d.get('limit'))} "
                  f"<span class=\"muted\">({d.get('sample_count', 0)} samples)</span>"))
+    mapped = rec.get("mapped") or {}
+    if mapped.get("peak_count"):
+        rows.append(("mapped pool", f"peak {human_size(mapped.get('peak_used'))} in {mapped['peak_count']} buffers"))
     causes = ", ".join(f"{esc(k)} ×{v}" for k, v in (gc.get("by_cause") or {}).items()) or "none"
     rows.append(("GC", f"{gc['count']} events: <b>System.gc() ×{gc['explicit_count']}</b>, full ×{gc['full_count']}, "
                  f"pauses {gc['total_pause_ms']:.1f} ms<br><span class=\"muted\">causes: {causes}</span>"))

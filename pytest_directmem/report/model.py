@@ -53,8 +53,10 @@ def run_record(run: Run, *, name: str | None = None, anchor: str | None = None, 
     events = run.events
     oom_event, start, started = first(events, "oom"), first(events, "workload_start"), first(events, "jvm_started")
     uptimes = [e["uptime_ms"] for e in events if isinstance(e.get("uptime_ms"), (int, float))]
-    samples = [[s.uptime_ms, s.used, s.capacity, s.heap_used] for s in run.direct.samples]
+    samples = [[s.uptime_ms, s.used, s.capacity, s.heap_used, s.mapped_used] for s in run.direct.samples]
     oom_at = oom_event.get("uptime_ms") if oom_event else None
+    if run.oom is not None and run.oom.uptime_s is not None:
+        oom_at = run.oom.uptime_s * 1000.0  # the exceptions log: when it was thrown
     oom_approx = False
     if run.oom is not None and oom_at is None and (samples or uptimes):
         oom_at, oom_approx = max([s[0] for s in samples] + uptimes), True  # the worker never journaled it
@@ -70,6 +72,11 @@ def run_record(run: Run, *, name: str | None = None, anchor: str | None = None, 
             "text": str(run.oom), "requested": run.oom.requested, "allocated": run.oom.allocated,
             "limit": run.oom.limit, "stack": list(run.oom.stack), "thread": run.oom.thread,
             "uptime_s": None if oom_at is None else oom_at / 1000.0, "uptime_approx": oom_approx},
+        "ooms": [{"kind": o.kind, "text": str(o), "thread": o.thread, "caught_by": o.caught_by,
+                  "carried_by": list(o.carried_by), "uptime_s": o.uptime_s, "where": o.where(),
+                  "hs_err_summary": o.hs_err_summary} for o in run.ooms],
+        "workload_completed": run.workload_completed,
+        "mapped": {"peak_used": run.mapped.peak_used, "peak_count": run.mapped.peak_count},
         "error": run.error, "notes": list(run.notes), "value": run.value,
         "heap_dumps": [{"path": str(p), "size": _size(p)} for p in run.heap_dumps],
         "heap_dump_on_oom": dump_flag, "hs_err": str(run.hs_err) if run.hs_err else None,

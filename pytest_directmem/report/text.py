@@ -14,6 +14,8 @@ def run_oneline(run: Run) -> str:
     bits = [f"Run({run.outcome}", f"workload={run.workload!r}", f"jdk={run.jvm.version}", f"backend={run.backend}"]
     if run.oom:
         bits.append(f"oom={str(run.oom)!r}")
+        if len(run.ooms) > 1:
+            bits.append(f"ooms={len(run.ooms)}")
     if run.error:
         bits.append(f"error={run.error.splitlines()[0]!r}")
     bits.append(f"dumps={len(run.heap_dumps)}")
@@ -32,10 +34,16 @@ def run_summary(run: Run, tail: int = 40) -> str:
     """What a failing test needs to see: outcome, OOM, command, limits, GC, output tails, artifacts."""
     out = [f"outcome:    {run.outcome}  (exit code {run.exit_code}, {run.duration_s:.2f}s)",
            f"workload:   {run.workload}"]
-    if run.oom:
-        out.append(f"oom:        [{run.oom.kind}] {run.oom}")
-        if run.oom.stack:
-            out += [f"              at {f}" for f in run.oom.stack[:8]]
+    ooms = run.ooms or ((run.oom,) if run.oom else ())
+    for i, oom in enumerate(ooms):  # the deciding one (the first thrown) first, with thread and catcher
+        label = "oom:       " if i == 0 else f"oom {i + 1}/{len(ooms)}:"
+        at = f" at {oom.uptime_s:.3f}s" if oom.uptime_s is not None else ""
+        out.append(f"{label} [{oom.kind}] {oom}")
+        out.append(f"              {oom.where()}{at}")
+        if oom.hs_err_summary:
+            out.append(f"              hs_err: {oom.hs_err_summary}")
+        if oom.stack:
+            out += [f"              at {f}" for f in oom.stack[: 8 if i == 0 else 3]]
     if run.error:
         out.append("error:      " + run.error.replace("\n", "\n            "))
     out += [f"note:       {n}" for n in run.notes]
@@ -52,6 +60,9 @@ def run_summary(run: Run, tail: int = 40) -> str:
         out.append(f"container:  oom_killed={run.container.oom_killed}, memory={human_size(run.container.memory_limit)}")
     out.append(f"direct:     peak used {human_size(run.direct.peak_used)} in {len(run.direct.samples)} samples"
                + (f"; time to OOM {run.time_to_oom_s:.2f}s" if run.time_to_oom_s is not None else ""))
+    if run.mapped.peak_count:
+        out.append(f"mapped:     peak used {human_size(run.mapped.peak_used)} in {run.mapped.peak_count} buffers")
+    out.append(f"completed:  {'yes: the workload returned normally' if run.workload_completed else 'no: the workload did not return normally'}")
     causes = ", ".join(f"{k} x{v}" for k, v in run.gc.by_cause().items()) or "none"
     out.append(f"gc:         {len(run.gc.events)} events (explicit {run.gc.explicit_count}, full {run.gc.full_count}, "
                f"pauses {run.gc.total_pause_ms:.1f} ms); causes: {causes}")

@@ -1,6 +1,6 @@
 """The timeline of one or more runs as inline SVG (matplotlib, no pyplot state, no network).
 
-x: JVM uptime (s). Direct pool used (filled) and capacity, the direct limit, heap used, GC events as
+x: JVM uptime (s). Direct pool used (filled) and capacity, the direct limit, heap used, the mapped pool, GC events as
 vertical lines coloured by cause (System.gc() orange and solid, with a marker on top), the OOM point
 (red cross and line, its message) and, in a container, the memory limit. SVG groups carry ids
 (``dm-direct-used-<anchor>``, ``dm-oom-marker-<anchor>`` ...) so tests can find what was drawn.
@@ -16,7 +16,7 @@ from typing import Any
 MiB = 1 << 20
 COLORS = {
     "used": "#1f77b4", "capacity": "#08306b", "heap": "#8c8c8c", "limit": "#222222", "container": "#984ea3",
-    "rss": "#c5a3cc", "oom": "#e41a1c", "explicit": "#ff7f00", "start": "#bbbbbb",
+    "rss": "#c5a3cc", "mapped": "#2ca25f", "oom": "#e41a1c", "explicit": "#ff7f00", "start": "#bbbbbb",
 }
 OTHER_CAUSE_COLORS = ("#4daf4a", "#a65628", "#f781bf", "#17becf", "#999999", "#bcbd22", "#7570b3")
 EXPLICIT = "System.gc()"
@@ -37,6 +37,7 @@ def _extent(records: list[dict[str, Any]]) -> tuple[float, float]:
         xs += [p[0] / 1000.0 for p in s] + [e[0] for e in r["gc"].get("events", ())]
         xs += [v for v in (r.get("end_s"), (r.get("oom") or {}).get("uptime_s")) if v]
         ys += [(p[1] or 0) / MiB for p in s] + [(p[2] or 0) / MiB for p in s] + [(p[3] or 0) / MiB for p in s]
+        ys += [(p[4] or 0) / MiB for p in s if len(p) > 4]
         ys += [v / MiB for v in (r["direct"].get("limit"), r["direct"].get("peak_used")) if v]
         mem = (r.get("container") or {}).get("memory_limit")
         if mem and mem / MiB <= 4 * max(ys):
@@ -58,6 +59,10 @@ def _panel(ax: Any, r: dict[str, Any], colors: dict[str, str], ymax: float) -> N
         ax.step(t, used, where="post", color=COLORS["used"], linewidth=2.2, label="direct used", gid=f"dm-direct-used-{a}")
         ax.step(t, [(p[2] or 0) / MiB for p in samples], where="post", color=COLORS["capacity"], linewidth=1,
                 linestyle=(0, (4, 2)), label="direct capacity", gid=f"dm-direct-capacity-{a}")
+        mapped = [(p[4] or 0) / MiB if len(p) > 4 else 0.0 for p in samples]
+        if any(mapped):  # the "mapped" pool (FileChannel.map): outside the direct limit
+            ax.step(t, mapped, where="post", color=COLORS["mapped"], linewidth=1.6, label="mapped pool used",
+                    gid=f"dm-mapped-used-{a}")
         if any(p[3] is not None for p in samples):
             ax.plot(t, [(p[3] or 0) / MiB for p in samples], color=COLORS["heap"], linewidth=1, label="heap used",
                     gid=f"dm-heap-used-{a}")

@@ -77,7 +77,10 @@ def main(argv: list[str]) -> int:
     runner.init(journal.path, os.path.join(base, SAMPLES),
                 int(spec.get("sample_interval_ms", 10)))
     status = run_workload(jpype, runner, spec["workload"], journal)
-    runner.exit(_STATUS_CODE.get(status, EXIT_ERROR))  # System.exit: no Python finalization
+    code = _STATUS_CODE.get(status, EXIT_ERROR)
+    if spec["workload"]["kind"] == "main" and code == EXIT_OOM:
+        code = EXIT_ERROR  # the java launcher: a main() that throws (an OOM too) exits with 1
+    runner.exit(code)  # System.exit: no Python finalization
     return EXIT_ERROR  # not reached
 
 

@@ -6,12 +6,18 @@ import dataclasses
 from typing import Any
 
 
+# OomError fields added with run.ooms (2026-11-30): shown when set, so directories recorded before them
+# (no exceptions.log: None / ()) keep their expected facts.
+_OOM_ADDED = ("caught_by", "carried_by", "uptime_s", "hs_err_summary")
+
+
 def run_facts(run: Any) -> dict[str, Any]:
     rel = lambda p: None if p is None else p.name  # noqa: E731
     return {
         "outcome": run.outcome.name,
         "oom": None if run.oom is None else {k: list(v) if isinstance(v, tuple) else v
-                                             for k, v in dataclasses.asdict(run.oom).items()},
+                                             for k, v in dataclasses.asdict(run.oom).items()
+                                             if k not in _OOM_ADDED or v not in (None, ())},
         "error": run.error,
         "heap_dumps": [rel(p) for p in run.heap_dumps],
         "hs_err": rel(run.hs_err),

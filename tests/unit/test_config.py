@@ -108,6 +108,7 @@ def test_jvm_args_are_pure_and_ordered():
         "-Xmx64m", "-XX:MaxDirectMemorySize=16m", "-XX:+UseParallelGC", "-XX:+DisableExplicitGC",
         "-XX:+HeapDumpOnOutOfMemoryError", "-XX:HeapDumpPath=/art", "-XX:ErrorFile=/art/hs_err_pid%p.log",
         "-Xlog:gc*:file=/art/gc.log:uptime,level,tags:filecount=0",
+        "-Xlog:exceptions=info:file=/art/exceptions.log:uptime,tid:filecount=4,filesize=20m",
         "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED",
         "-Djdk.nio.maxCachedBufferSize=262144", "-Xss512k",
     ]

@@ -1,5 +1,7 @@
 package directmem;
 
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.RuntimeMXBean;
@@ -18,11 +20,14 @@ import java.util.concurrent.ExecutionException;
  */
 public final class Runner {
     public static final String COMPLETED = "completed", OOM = "oom", ERROR = "error";
-    private static final int MAX_FRAMES = 200;
+    private static final int MAX_FRAMES = 200, NESTED_FRAMES = 60, MAX_NESTING = 12;
     private static volatile Journal journal;
     /** The throwable a worker thread failed with, and that thread's name (see noteThread). */
     private static volatile Throwable notedThrowable;
     private static volatile String notedThread;
+    /** Non-daemon threads alive when the runner started (the host's own): never waited for. */
+    private static final java.util.Set<Thread> HOST_THREADS =
+            java.util.Collections.newSetFromMap(new java.util.concurrent.ConcurrentHashMap<>());
 
     private Runner() {}
 
@@ -55,9 +60,14 @@ public final class Runner {
         Json.strings(Json.key(sb, "input_args"), rt.getInputArguments());
         Json.key(sb, "pid").append(ProcessHandle.current().pid());
         // Pre-load and exercise everything the failure path uses, while memory is plentiful.
-        throwableMembers(new StringBuilder(256), new Throwable("warm-up", new Error()), "x");
+        Throwable warm = new Throwable("warm-up", new Error());
+        warm.addSuppressed(new Error());
+        throwableMembers(new StringBuilder(256), warm, "x");
         unwrap(new ExecutionException(new Error()));
         emit("jvm_started", sb);
+        for (Thread t : liveThreads()) {
+            if (!t.isDaemon()) HOST_THREADS.add(t);
+        }
     }
 
     /** jdk.internal.misc.VM.maxDirectMemory(), or null when not accessible (no --add-exports). */
@@ -79,14 +89,66 @@ public final class Runner {
         return execute(target, values, () -> Invoker.invokeStatic(target, values, types));
     }
 
-    /** Calls className.main(args). */
+    /**
+     * Calls className.main(args) with the java launcher's semantics: the error main throws is not wrapped
+     * (a method handle, not Method.invoke), and when main has returned (or thrown) the run goes on until the
+     * last non-daemon thread it started has ended, like DestroyJavaVM; "threads_done" is journaled then.
+     * A System.exit / Runtime.halt inside the workload ends the JVM: the journal then lacks the "exit" event
+     * that {@link #exit} writes (no shutdown hook: starting its thread can itself fail at the limits).
+     */
     public static String invokeMain(String className, String[] args) {
-        return execute(className, args, () -> {
+        String status = execute(className, args, () -> {
             Method m = Invoker.load(className).getMethod("main", String[].class);
             if (!Modifier.isStatic(m.getModifiers())) throw new NoSuchMethodException(className + ".main is not static");
-            m.invoke(null, (Object) (args == null ? new String[0] : args));
+            try {
+                m.setAccessible(true);  // a public main in a non-public class, as the launcher allows
+            } catch (RuntimeException ignored) {
+                // an exported public class needs no access override
+            }
+            MethodHandle main = MethodHandles.lookup().unreflect(m);
+            String[] argv = args == null ? new String[0] : args;
+            main.invokeExact(argv);
             return "null";
         });
+        awaitNonDaemonThreads();
+        return status;
+    }
+
+    /** Joins every live non-daemon thread that did not exist at init, until none is left. */
+    static void awaitNonDaemonThreads() {
+        Thread self = Thread.currentThread();
+        List<String> waitedFor = new ArrayList<>();
+        while (true) {
+            Thread next = null;
+            for (Thread t : liveThreads()) {
+                if (t != self && t.isAlive() && !t.isDaemon() && !HOST_THREADS.contains(t)) {
+                    next = t;
+                    break;
+                }
+            }
+            if (next == null) break;
+            if (waitedFor.isEmpty()) {
+                StringBuilder sb = new StringBuilder(64);
+                Json.str(Json.key(sb, "thread"), next.getName());
+                emit("awaiting_threads", sb);
+            }
+            waitedFor.add(next.getName());
+            try {
+                next.join();
+            } catch (InterruptedException e) {
+                break;
+            }
+        }
+        if (!waitedFor.isEmpty()) emit("threads_done", Json.strings(Json.key(new StringBuilder(64), "threads"), waitedFor));
+    }
+
+    private static Thread[] liveThreads() {
+        ThreadGroup root = Thread.currentThread().getThreadGroup();
+        while (root.getParent() != null) root = root.getParent();
+        Thread[] all = new Thread[root.activeCount() + 16];
+        int n;
+        while ((n = root.enumerate(all, true)) == all.length) all = new Thread[all.length * 2];
+        return java.util.Arrays.copyOf(all, n);
     }
 
     /** Journals a throwable caught elsewhere: "oom" for an OutOfMemoryError, else event. */
@@ -110,6 +172,10 @@ public final class Runner {
 
     public static void exit(int code) {
         Sampler.finish();
+        StringBuilder peak = new StringBuilder(64);  // the mapped pool's peaks, after threads main left behind
+        Json.key(peak, "mapped_used").append(Sampler.peakMappedUsed());
+        Json.key(peak, "mapped_count").append(Sampler.peakMappedCount());
+        emit("mapped_peak", peak);
         emit("exit", Json.key(new StringBuilder(16), "code").append(code));
         System.exit(code);
     }
@@ -142,6 +208,8 @@ public final class Runner {
         StringBuilder peak = new StringBuilder(64);
         Json.key(peak, "used").append(Sampler.peakUsed());
         Json.key(peak, "count").append(Sampler.peakCount());
+        Json.key(peak, "mapped_used").append(Sampler.peakMappedUsed());
+        Json.key(peak, "mapped_count").append(Sampler.peakMappedCount());
         emit("direct_peak", peak);
         StringBuilder done = new StringBuilder(128 + (value == null ? 0 : value.length()));
         Json.str(Json.key(done, "status"), status);
@@ -174,16 +242,13 @@ public final class Runner {
         }
     }
 
+    /**
+     * class, message, stack (frames as StackTraceElement.toString()), thread, "cause" and "suppressed" (the
+     * same members, recursively: every OutOfMemoryError a wrapper carries is journaled), and "causes" (the
+     * flat cause chain: class and message).
+     */
     static StringBuilder throwableMembers(StringBuilder sb, Throwable t, String thread) {
-        Json.str(Json.key(sb, "class"), t.getClass().getName());
-        Json.str(Json.key(sb, "message"), t.getMessage());
-        Json.key(sb, "stack").append('[');
-        StackTraceElement[] frames = t.getStackTrace();
-        for (int i = 0; i < frames.length && i < MAX_FRAMES; i++) {
-            if (i > 0) sb.append(',');
-            Json.str(sb, frames[i].toString());
-        }
-        sb.append(']');
+        describe(sb, t, MAX_FRAMES, java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>()), 0);
         Json.str(Json.key(sb, "thread"), thread);
         Json.key(sb, "causes").append('[');
         Throwable c = t.getCause();
@@ -195,6 +260,39 @@ public final class Runner {
             sb.append('}');
         }
         return sb.append(']');
+    }
+
+    private static void describe(StringBuilder sb, Throwable t, int maxFrames, java.util.Set<Throwable> seen, int depth) {
+        seen.add(t);
+        Json.str(Json.key(sb, "class"), t.getClass().getName());
+        Json.str(Json.key(sb, "message"), t.getMessage());
+        Json.key(sb, "stack").append('[');
+        StackTraceElement[] frames = t.getStackTrace();
+        for (int i = 0; i < frames.length && i < maxFrames; i++) {
+            if (i > 0) sb.append(',');
+            Json.str(sb, frames[i].toString());
+        }
+        sb.append(']');
+        if (depth >= MAX_NESTING) return;
+        Throwable cause = t.getCause();
+        if (cause != null && !seen.contains(cause)) {
+            Json.key(sb, "cause").append('{');
+            describe(sb, cause, NESTED_FRAMES, seen, depth + 1);
+            sb.append('}');
+        }
+        Throwable[] suppressed = t.getSuppressed();
+        if (suppressed.length > 0) {
+            Json.key(sb, "suppressed").append('[');
+            int n = 0;
+            for (Throwable s : suppressed) {
+                if (seen.contains(s) || n >= 20) continue;
+                if (n++ > 0) sb.append(',');
+                sb.append('{');
+                describe(sb, s, NESTED_FRAMES, seen, depth + 1);
+                sb.append('}');
+            }
+            sb.append(']');
+        }
     }
 
     /** Journals an event; an OutOfMemoryError is retried once after a pause, then dropped. */

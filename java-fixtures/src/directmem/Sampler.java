@@ -8,16 +8,20 @@ import java.lang.management.RuntimeMXBean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Samples the "direct" buffer pool (count, used, capacity) and heap usage on a daemon thread
+ * Samples the "direct" buffer pool (count, used, capacity), heap usage and the "mapped" pool (count, used)
+ * on a daemon thread
  * into a CSV file, and keeps running peaks. {@link #note()} lets workloads update the peaks right
  * after an allocation so spikes shorter than the interval are not missed.
  */
 public final class Sampler implements Runnable {
-    static final String HEADER = "uptime_ms,count,used,capacity,heap_used\n";
-    private static final BufferPoolMXBean DIRECT = directPool();
+    static final String HEADER = "uptime_ms,count,used,capacity,heap_used,mapped_count,mapped_used\n";
+    private static final BufferPoolMXBean DIRECT = pool("direct");
+    private static final BufferPoolMXBean MAPPED = pool("mapped");
     private static final RuntimeMXBean RUNTIME = ManagementFactory.getRuntimeMXBean();
     private static final AtomicLong PEAK_USED = new AtomicLong();
     private static final AtomicLong PEAK_COUNT = new AtomicLong();
+    private static final AtomicLong PEAK_MAPPED_USED = new AtomicLong();
+    private static final AtomicLong PEAK_MAPPED_COUNT = new AtomicLong();
     private static volatile Sampler current;
 
     private final FileOutputStream out;   // null: peaks only
@@ -30,9 +34,9 @@ public final class Sampler implements Runnable {
         this.intervalMs = intervalMs;
     }
 
-    private static BufferPoolMXBean directPool() {
+    private static BufferPoolMXBean pool(String name) {
         for (BufferPoolMXBean b : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) {
-            if ("direct".equals(b.getName())) return b;
+            if (name.equals(b.getName())) return b;
         }
         return null;
     }
@@ -72,6 +76,14 @@ public final class Sampler implements Runnable {
         return PEAK_COUNT.get();
     }
 
+    public static long peakMappedUsed() {
+        return PEAK_MAPPED_USED.get();
+    }
+
+    public static long peakMappedCount() {
+        return PEAK_MAPPED_COUNT.get();
+    }
+
     /** Writes one last sample line. */
     public static void finish() {
         Sampler s = current;
@@ -102,14 +114,20 @@ public final class Sampler implements Runnable {
             long count = DIRECT == null ? -1 : DIRECT.getCount();
             long used = DIRECT == null ? -1 : DIRECT.getMemoryUsed();
             long capacity = DIRECT == null ? -1 : DIRECT.getTotalCapacity();
+            long mappedCount = MAPPED == null ? -1 : MAPPED.getCount();
+            long mappedUsed = MAPPED == null ? -1 : MAPPED.getMemoryUsed();
             raise(PEAK_USED, used);
             raise(PEAK_COUNT, count);
+            raise(PEAK_MAPPED_USED, mappedUsed);
+            raise(PEAK_MAPPED_COUNT, mappedCount);
             if (out == null) return;
             int n = put(buf, 0, RUNTIME.getUptime(), ',');
             n = put(buf, n, count, ',');
             n = put(buf, n, used, ',');
             n = put(buf, n, capacity, ',');
-            n = put(buf, n, rt.totalMemory() - rt.freeMemory(), '\n');
+            n = put(buf, n, rt.totalMemory() - rt.freeMemory(), ',');
+            n = put(buf, n, mappedCount, ',');
+            n = put(buf, n, mappedUsed, '\n');
             out.write(buf, 0, n);
         } catch (Throwable t) {
             // OutOfMemoryError, IOException...: skip this tick, never disturb the workload.

@@ -103,6 +103,11 @@ class _Open:
     last_was_frame: bool = False
 
 
+# messages of the OutOfMemoryErrors the VM itself creates (memAllocator.cpp, metaspace.cpp, ...)
+_VM_MESSAGES = ("Java heap space", "GC overhead limit exceeded", "Requested array size exceeds VM limit",
+                "Metaspace", "Compressed class space")
+
+
 def _split(line: str) -> tuple[str, str]:
     """(decorations, body) of a log line; continuation lines have blank or no decorations."""
     m = _DECOR.match(line)
@@ -143,6 +148,15 @@ def parse_exceptions_log(text: str, *, oom_only: bool = True) -> tuple[LoggedThr
                 other = by_addr.get(addr)
                 if prev is not None and prev.address == addr and prev.class_name == cls:
                     cur, cur_is_new = prev, False
+                    if msg is not None and prev.message is None:
+                        prev.message = msg
+                elif (prev is not None and prev.class_name == cls and prev.vm_site is not None and not prev.frames
+                      and (msg is None or msg.startswith(_VM_MESSAGES))):
+                    # the VM made this error (e.g. a heap OOM) and a GC moved it before it reached a Java frame:
+                    # the same throw at a new address
+                    cur, cur_is_new = prev, False
+                    by_addr[addr] = prev
+                    prev.address = addr
                     if msg is not None and prev.message is None:
                         prev.message = msg
                 elif (other is not None and other.class_name == cls and other.message == msg and other.handler

@@ -6,18 +6,21 @@ import dataclasses
 from typing import Any
 
 
-# OomError fields added with run.ooms (2026-11-30): shown when set, so directories recorded before them
-# (no exceptions.log: None / ()) keep their expected facts.
-_OOM_ADDED = ("caught_by", "carried_by", "uptime_s", "hs_err_summary")
+def _oom(oom: Any) -> dict[str, Any] | None:
+    if oom is None:
+        return None
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(oom).items()}
 
 
 def run_facts(run: Any) -> dict[str, Any]:
     rel = lambda p: None if p is None else p.name  # noqa: E731
     return {
         "outcome": run.outcome.name,
-        "oom": None if run.oom is None else {k: list(v) if isinstance(v, tuple) else v
-                                             for k, v in dataclasses.asdict(run.oom).items()
-                                             if k not in _OOM_ADDED or v not in (None, ())},
+        "oom": _oom(run.oom),
+        "ooms": [_oom(o) for o in run.ooms],
+        "workload_completed": run.workload_completed, "host": getattr(run, "host", None),
+        "mapped": {"peak_used": run.mapped.peak_used, "peak_count": run.mapped.peak_count},
+        "cli_command": run.cli_command,
         "error": run.error,
         "heap_dumps": [rel(p) for p in run.heap_dumps],
         "hs_err": rel(run.hs_err),

@@ -109,3 +109,14 @@ def test_a_vm_throw_of_one_preallocated_error_on_two_threads_is_two_throws():
     other = one.replace(f"[{tid}]", f"[{tid}9]").replace("(main)", "(worker)").replace(ptr, ptr[:-1] + "f")
     ts = parse_exceptions_log(one + other)             # the same error object (address) both times
     assert [t.thread for t in ts] == ["main", "worker"] and all(t.vm_site for t in ts)
+
+
+def test_a_vm_made_oom_moved_by_a_gc_before_its_first_java_frame_is_one_throw():
+    """JDK 25, heap_hog under JPype (recorded): the VM creates the main thread's heap OOM at one address
+    (no message yet, thrown in memAllocator.cpp), a full GC moves it, and it reaches Java frames at another."""
+    from pytest_directmem.observe.exceptions import read_exceptions_log
+
+    logged = read_exceptions_log(Path(__file__).parent.parent / "data" / "rundirs" / "jdk25-heap-oom")
+    main = [t for t in logged if t.thread == "main"]
+    assert len(main) == 1 and main[0].message == "Java heap space"
+    assert main[0].frames[0] == "directmem.Workloads.heapHog" and main[0].vm_site.startswith("memAllocator.cpp")

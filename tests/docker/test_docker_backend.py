@@ -327,3 +327,12 @@ def test_load_run_rebuilds_the_launched_run(directmem):
     again = dm.load_run(run.artifacts)
     assert again == run and again.container == run.container and again.container.oom_killed
     assert again.container.engine == os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+
+
+def test_a_crash_keeps_its_hs_err_file(directmem):
+    """The container is removed, the JVM's fatal error report stays in the artifacts directory."""
+    run = directmem.run(W.static("directmem.Workloads#crash"), backend="docker")
+    run.expect("crashed")
+    assert run.hs_err is not None and run.hs_err.parent == run.artifacts
+    assert "A fatal error has been detected by the Java Runtime Environment" in run.hs_err.read_text()
+    assert dm.load_run(run.artifacts).hs_err == run.hs_err

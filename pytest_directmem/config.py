@@ -32,6 +32,8 @@ GCS = {  # canonical name -> selecting flag
     "Epsilon": "-XX:+UseEpsilonGC",
 }
 _GC_ALIASES = {k.lower(): k for k in GCS} | {"zgc": "Z", "g1gc": "G1", "parallelgc": "Parallel", "serialgc": "Serial"}
+DIAGNOSE_PROPERTY = "directmem.diagnose"
+DIAGNOSIS_DIR = "diagnosis"  # artifacts sub-directory: its dump is not matched by the JVM's *.hprof glob
 
 
 # ------------------------------------------------------------------------------------------ parsers
@@ -70,6 +72,21 @@ def _gc(value: object, source: str | None) -> str | None:
 
 def _bool(option: str) -> Callable[[object, str | None], bool]:
     def parse(value: object, source: str | None) -> bool:
+        if not isinstance(value, bool):
+            raise ConfigError(option, value, "must be True or False", source)
+        return value
+    return parse
+
+
+_WORDS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
+
+
+def _switch(option: str) -> Callable[[object, str | None], bool]:
+    """A bool; from the command line, environment or ini (a `source` not starting with "@") also one of
+    true/false, 1/0, yes/no, on/off."""
+    def parse(value: object, source: str | None) -> bool:
+        if isinstance(value, str) and source and not source.startswith("@") and value.strip().lower() in _WORDS:
+            return _WORDS[value.strip().lower()]
         if not isinstance(value, bool):
             raise ConfigError(option, value, "must be True or False", source)
         return value
@@ -223,6 +240,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("cpus", None, _cpus, "container CPUs (docker backend)", ("--cpus",), "float", render=_float),
     Option("timeout", 60.0, _timeout, "seconds before the run is killed (default 60)", ("--timeout",), "float",
            render=_float),
+    Option("diagnose", False, _switch("diagnose"), "investigate: a heap dump at the first direct OOM (live=false) with its "
+           "holders and garbage, NMT's native memory per category (peak committed)", ("--diagnose/--no-diagnose",),
+           "switch", session=True, limit=False),
     Option("artifacts_dir", None, _artifacts_dir, "a new or empty directory for the artifacts", ("--artifacts-dir",),
            "path", limit=False),
 )
@@ -246,6 +266,7 @@ class JvmConfig:
     memory: int | None = None
     cpus: float | None = None
     timeout: float = 60.0
+    diagnose: bool = False
     artifacts_dir: Path | None = None
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -321,6 +342,8 @@ def to_jvm_args(c: JvmConfig, artifacts: str, java_major: int) -> list[str]:
     args.append("--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED")
     if java_major >= 22:
         args.append("--enable-native-access=ALL-UNNAMED")
+    if c.diagnose:  # java-fixtures Diagnose.java; diagnose/run.py reads what it writes
+        args += [f"-D{DIAGNOSE_PROPERTY}={a}/{DIAGNOSIS_DIR}", "-XX:NativeMemoryTracking=summary"]
     args += [f"-D{k}={v}" for k, v in c.properties]
     args += list(c.flags)
     return args

@@ -36,7 +36,8 @@ _session_report_key = pytest.StashKey[Any]()
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("directmem", "JVM direct-memory runs (pytest-directmem)")
     for o in SESSION_OPTIONS:  # --directmem-backend, --directmem-jdk, ... and their ini twins
-        group.addoption(o.pytest_flag, dest=o.ini, default=None, help=f"{o.help} (env {o.env}, ini {o.ini})")
+        flag = {"action": "store_const", "const": "true"} if o.cli_type == "switch" else {}  # --directmem-diagnose
+        group.addoption(o.pytest_flag, dest=o.ini, default=None, help=f"{o.help} (env {o.env}, ini {o.ini})", **flag)
         parser.addini(o.ini, o.help, default=None)
     group.addoption("--directmem-keep", dest="directmem_keep", action="store_true", default=False, help=HELP_KEEP)
     group.addoption("--directmem-report", dest="directmem_report", default=None, metavar="PATH", help=HELP_REPORT)

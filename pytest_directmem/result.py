@@ -5,7 +5,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .diagnose.model import Diagnosis
 
 
 class Outcome(enum.Enum):
@@ -202,6 +205,7 @@ class Run:
     timed_out: bool = False  # the harness killed the run at its timeout
     java_command: str | None = None  # the same run without Python (Java workloads), as a shell line
     cli_command: str | None = None  # the `directmem run ...` line that repeats it
+    diagnosis: Diagnosis | None = None  # diagnose=True: dump at the first direct OOM, holders, sites, native
     events: tuple[dict[str, Any], ...] = field(default=(), compare=False, repr=False)  # the journal, in order
     spec: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # spec.json: what the worker ran
     ooms: tuple[OomError, ...] = ()  # every OutOfMemoryError thrown in the JVM, in throw order; oom is ooms[0]

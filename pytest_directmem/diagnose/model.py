@@ -93,10 +93,19 @@ class Site:
 @dataclass(frozen=True)
 class Diagnosis:
     """A run's investigation (``diagnose=True``): its own dump, the dump's holders and garbage, the
-    allocation sites and the native memory per NMT category (peak committed bytes)."""
+    allocation sites and the native memory per NMT category (peak committed bytes).
+
+    ``dump``: ``diagnosis/direct-oom.hprof``, taken with live=false when a thread first sat on the slow path
+    of ``java.nio.Bits.reserveMemory`` (None: no thread got there); ``holders`` / ``garbage_bytes``: that
+    dump's :class:`DumpAnalysis`; ``sites``: allocation sites by bytes (async-profiler nativemem), largest
+    first; ``native``: NMT summary, peak committed bytes per category and ``"Total"`` over the run's samples
+    (every ~100 ms and at the dump); ``native_outside_direct``: the peak of NMT "Other" committed less the
+    direct pool's used bytes at the same sample: ``Unsafe.allocateMemory`` and other native mallocs that
+    the direct limit does not count (None without NMT)."""
 
     dump: Path | None
     holders: tuple[Holder, ...] = ()
     garbage_bytes: int = 0
     sites: tuple[Site, ...] = ()
     native: dict[str, int] = field(default_factory=dict)
+    native_outside_direct: int | None = None

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from .. import artifacts as A
+from ..diagnose.run import read_diagnosis
 from ..result import ContainerInfo, DirectSummary, JvmInfo, Run
 from .classify import classify
 from .exceptions import read_exceptions_log
@@ -65,6 +66,7 @@ def load_run(artifacts_dir: str | os.PathLike[str]) -> Run:
     elif start and oom_event and "wall_ms" in start and "wall_ms" in oom_event:
         tto = (oom_event["wall_ms"] - start["wall_ms"]) / 1000.0
     spec = A.read_spec(d)
+    diagnosis, diagnosis_notes = read_diagnosis(d)
     return Run(
         outcome=outcome, oom=oom, error=error,
         heap_dumps=A.heap_dumps(d),
@@ -74,9 +76,10 @@ def load_run(artifacts_dir: str | os.PathLike[str]) -> Run:
         peak_rss=status.get("peak_rss"), artifacts=d, command=status.get("command") or "",
         backend=status.get("backend") or "local", workload=status.get("workload") or _workload_text(spec),
         value=done.get("value"), hs_err=hs_errs[0] if hs_errs else None, limits=dict(status.get("limits") or {}),
-        time_to_oom_s=tto, notes=tuple(status.get("notes") or ()) + tuple(notes), timed_out=timed_out,
+        time_to_oom_s=tto, notes=tuple(status.get("notes") or ()) + tuple(notes) + diagnosis_notes, timed_out=timed_out,
         java_command=status.get("java_command"), cli_command=status.get("cli_command"), events=events, spec=spec,
         ooms=ooms, workload_completed=ending[0], mapped=mapped,
+        diagnosis=diagnosis,
     )
 
 

@@ -68,6 +68,7 @@ public final class Runner {
         for (Thread t : liveThreads()) {
             if (!t.isDaemon()) HOST_THREADS.add(t);
         }
+        Diagnose.startIfRequested(journal);  // -Ddirectmem.diagnose=DIR (diagnose=True)
     }
 
     /** jdk.internal.misc.VM.maxDirectMemory(), or null when not accessible (no --add-exports). */

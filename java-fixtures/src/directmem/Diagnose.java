@@ -1,0 +1,216 @@
+package directmem;
+
+import com.sun.management.HotSpotDiagnosticMXBean;
+import java.io.File;
+import java.io.FileOutputStream;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+
+/**
+ * The run-time half of {@code diagnose=True}, started by {@link Runner#init} when the system property
+ * {@code directmem.diagnose} names a directory (the artifacts dir's {@code diagnosis/}).
+ *
+ * <p>A daemon thread polls every thread's stack every {@value #POLL_MS} ms. The first time a thread is
+ * inside {@code java.nio.Bits.reserveMemory} on its slow path (a {@code Thread.sleep},
+ * {@code Reference.waitForReferenceProcessing} or {@code System.gc} frame above it: the failing
+ * allocation retries there for ~0.5 s before it throws) it writes {@code direct-oom.hprof} with
+ * {@code dumpHeap(f, live=false)} (live=true would run a full GC and change the outcome), once, and
+ * journals {@code diagnosis_dump}. Another thread samples NMT ({@code vmNativeMemory summary scale=b}
+ * through the DiagnosticCommand MBean) every {@value #NMT_MS} ms on a second thread and keeps, per category, the peak
+ * committed bytes, plus the peak of "Other" committed minus the direct pool's used at the same sample;
+ * both go to {@code native.json} whenever a peak rises.
+ */
+public final class Diagnose implements Runnable {
+    static final String PROPERTY = "directmem.diagnose";
+    static final String DUMP = "direct-oom.hprof", NATIVE = "native.json";
+    static final int POLL_MS = 20, NMT_MS = 100;
+    private static final Pattern CATEGORY = Pattern.compile(
+            "(?m)^-\\s+(.+?) \\(reserved=(\\d+)\\S*, committed=(\\d+)\\S*\\)");
+    private static final Pattern TOTAL = Pattern.compile("(?m)^Total: reserved=(\\d+)\\S*, committed=(\\d+)");
+
+    private final File dir;
+    private final Journal journal;
+    private final Map<String, Long> peaks = new LinkedHashMap<>();
+    private long otherOutsideDirect = -1, nmtSamples;
+    private String nmtError;
+    private volatile boolean dumped;
+    private HotSpotDiagnosticMXBean diagnostic;
+
+    private Diagnose(File dir, Journal journal) {
+        this.dir = dir;
+        this.journal = journal;
+    }
+
+    /** Starts the diagnosis thread when the property is set; never throws. */
+    static void startIfRequested(Journal journal) {
+        String path = System.getProperty(PROPERTY);
+        if (path == null || path.isEmpty()) return;
+        try {
+            File dir = new File(path);
+            dir.mkdirs();
+            Diagnose d = new Diagnose(dir, journal);
+            d.diagnostic = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+            Thread t = new Thread(d, "directmem-diagnose");
+            t.setDaemon(true);
+            t.start();
+            Thread n = new Thread(d::sampleNative, "directmem-nmt");  // its first call takes 0.2-1 s
+            n.setDaemon(true);
+            n.start();
+            Runtime.getRuntime().addShutdownHook(new Thread(d::lastNative, "directmem-nmt-last"));
+        } catch (Throwable e) {
+            System.err.println("directmem: diagnose not started: " + e);
+        }
+    }
+
+    /** Polls the stacks until it has dumped. */
+    @Override
+    public void run() {
+        while (!dumped) {
+            try {
+                poll();
+                Thread.sleep(POLL_MS);
+            } catch (InterruptedException e) {
+                return;
+            } catch (Throwable e) {
+                // keep going: an OOM in this thread must not end the diagnosis
+            }
+        }
+    }
+
+    /** Samples NMT every NMT_MS until NMT fails. */
+    private void sampleNative() {
+        while (nmtError == null) {
+            try {
+                nmt();
+                Thread.sleep(NMT_MS);
+            } catch (InterruptedException e) {
+                return;
+            } catch (Throwable e) {
+                // keep going
+            }
+        }
+    }
+
+    private void poll() throws Exception {
+        Thread self = Thread.currentThread();
+        for (Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
+            if (e.getKey() == self || !slowPath(e.getValue())) continue;
+            dumped = true;
+            File f = new File(dir, DUMP);
+            long t0 = System.nanoTime();
+            diagnostic.dumpHeap(f.getPath(), false);
+            StringBuilder sb = new StringBuilder(256);
+            Json.str(Json.key(sb, "file"), f.getPath());
+            Json.str(Json.key(sb, "thread"), e.getKey().getName());
+            Json.key(sb, "dump_ms").append((System.nanoTime() - t0) / 1_000_000);
+            if (journal != null) journal.write("diagnosis_dump", sb);
+            return;
+        }
+    }
+
+    /** A thread inside Bits.reserveMemory that already waits, collects or sleeps there. */
+    static boolean slowPath(StackTraceElement[] stack) {
+        for (int i = 0; i < stack.length; i++) {
+            StackTraceElement f = stack[i];
+            if (!"java.nio.Bits".equals(f.getClassName()) || !"reserveMemory".equals(f.getMethodName())) continue;
+            for (int j = 0; j < i; j++) {
+                String c = stack[j].getClassName(), m = stack[j].getMethodName();
+                if (c.equals("java.lang.Thread") && m.startsWith("sleep")) return true;
+                if (m.equals("waitForReferenceProcessing")) return true;
+                if ((c.equals("java.lang.System") || c.equals("java.lang.Runtime")) && m.equals("gc")) return true;
+            }
+            return false;
+        }
+        return false;
+    }
+
+    /** At exit: one more sample when NMT already answered (its first call is too slow for a shutdown hook). */
+    private void lastNative() {
+        if (nmtSamples > 0 && nmtError == null) nmt();
+    }
+
+    private synchronized void nmt() {
+        String text;
+        try {
+            MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+            text = (String) server.invoke(new ObjectName("com.sun.management:type=DiagnosticCommand"), "vmNativeMemory",
+                    new Object[] {new String[] {"summary", "scale=b"}}, new String[] {String[].class.getName()});
+        } catch (Throwable e) {
+            nmtError = String.valueOf(e);
+            writeNative();
+            return;
+        }
+        if (text == null || !text.contains("committed=")) {
+            nmtError = text == null ? "no output" : text.trim();
+            writeNative();
+            return;
+        }
+        nmtSamples++;
+        boolean changed = nmtSamples == 1;
+        Matcher m = CATEGORY.matcher(text);
+        long other = -1;
+        while (m.find()) {
+            String name = m.group(1).trim();
+            long committed = Long.parseLong(m.group(3));
+            if (name.equals("Other")) other = committed;
+            Long old = peaks.get(name);
+            if (old == null || committed > old) {
+                peaks.put(name, committed);
+                changed = true;
+            }
+        }
+        Matcher t = TOTAL.matcher(text);
+        if (t.find()) {
+            long total = Long.parseLong(t.group(2));
+            Long old = peaks.get("Total");
+            if (old == null || total > old) {
+                peaks.put("Total", total);
+                changed = true;
+            }
+        }
+        if (other >= 0) {
+            long outside = Math.max(0, other - directUsed());
+            if (outside > otherOutsideDirect) {
+                otherOutsideDirect = outside;
+                changed = true;
+            }
+        }
+        if (changed) writeNative();
+    }
+
+    private static long directUsed() {
+        for (BufferPoolMXBean b : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) {
+            if ("direct".equals(b.getName())) return b.getMemoryUsed();
+        }
+        return 0;
+    }
+
+    private void writeNative() {
+        StringBuilder sb = new StringBuilder(1024).append('{');
+        sb.append("\"samples\":").append(nmtSamples);
+        Json.value(Json.key(sb, "error"), nmtError);
+        Json.value(Json.key(sb, "other_outside_direct"), otherOutsideDirect < 0 ? null : otherOutsideDirect);
+        Json.key(sb, "peak_committed").append('{');
+        boolean first = true;
+        for (Map.Entry<String, Long> e : peaks.entrySet()) {
+            if (!first) sb.append(',');
+            first = false;
+            Json.str(sb, e.getKey()).append(':').append(e.getValue());
+        }
+        sb.append("}}\n");
+        File tmp = new File(dir, NATIVE + ".tmp");
+        try (FileOutputStream out = new FileOutputStream(tmp)) {
+            out.write(sb.toString().getBytes(StandardCharsets.UTF_8));
+        } catch (Exception e) {
+            return;
+        }
+        tmp.renameTo(new File(dir, NATIVE));
+    }
+}

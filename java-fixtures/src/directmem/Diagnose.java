@@ -23,8 +23,9 @@ import javax.management.ObjectName;
  * allocation retries there for ~0.5 s before it throws) it writes {@code direct-oom.hprof} with
  * {@code dumpHeap(f, live=false)} (live=true would run a full GC and change the outcome), once, and
  * journals {@code diagnosis_dump}. Another thread samples NMT ({@code vmNativeMemory summary scale=b}
- * through the DiagnosticCommand MBean) every {@value #NMT_MS} ms on a second thread and keeps, per category, the peak
- * committed bytes, plus the peak of "Other" committed minus the direct pool's used at the same sample;
+ * through the DiagnosticCommand MBean) every {@value #NMT_MS} ms on a second thread and at exit, and keeps per
+ * category the peak committed bytes (on 17+ with NMT's own malloc peak, so short spikes count too), plus
+ * the largest of "Other" less the direct pool's used (now, or at Other's peak less the pool's peak);
  * both go to {@code native.json} whenever a peak rises.
  */
 public final class Diagnose implements Runnable {
@@ -33,6 +34,7 @@ public final class Diagnose implements Runnable {
     static final int POLL_MS = 20, NMT_MS = 100;
     private static final Pattern CATEGORY = Pattern.compile(
             "(?m)^-\\s+(.+?) \\(reserved=(\\d+)\\S*, committed=(\\d+)\\S*\\)");
+    private static final Pattern MALLOC_PEAK = Pattern.compile("\\(malloc=(\\d+)\\S* #\\d+\\) \\(peak=(\\d+)");
     private static final Pattern TOTAL = Pattern.compile("(?m)^Total: reserved=(\\d+)\\S*, committed=(\\d+)");
 
     private final File dir;
@@ -131,9 +133,9 @@ public final class Diagnose implements Runnable {
         return false;
     }
 
-    /** At exit: one more sample when NMT already answered (its first call is too slow for a shutdown hook). */
+    /** At exit: one more sample (waits for a first call still under way: a short run has no other). */
     private void lastNative() {
-        if (nmtSamples > 0 && nmtError == null) nmt();
+        if (nmtError == null) nmt();
     }
 
     private synchronized void nmt() {
@@ -154,17 +156,32 @@ public final class Diagnose implements Runnable {
         }
         nmtSamples++;
         boolean changed = nmtSamples == 1;
+        long other = -1, otherPeak = -1;
         Matcher m = CATEGORY.matcher(text);
-        long other = -1;
-        while (m.find()) {
-            String name = m.group(1).trim();
-            long committed = Long.parseLong(m.group(3));
-            if (name.equals("Other")) other = committed;
-            Long old = peaks.get(name);
-            if (old == null || committed > old) {
-                peaks.put(name, committed);
-                changed = true;
+        int at = -1;
+        String name = null;
+        long committed = 0;
+        while (true) {  // each category: its line, then its detail lines up to the next category
+            boolean found = m.find();
+            if (name != null) {
+                String block = text.substring(at, found ? m.start() : text.length());
+                long peak = committed;
+                Matcher p = MALLOC_PEAK.matcher(block);  // 17+: NMT's own malloc peak, whatever our timing
+                if (p.find()) peak = committed - Long.parseLong(p.group(1)) + Long.parseLong(p.group(2));
+                if (name.equals("Other")) {
+                    other = committed;
+                    otherPeak = peak;
+                }
+                Long old = peaks.get(name);
+                if (old == null || peak > old) {
+                    peaks.put(name, peak);
+                    changed = true;
+                }
             }
+            if (!found) break;
+            name = m.group(1).trim();
+            committed = Long.parseLong(m.group(3));
+            at = m.end();
         }
         Matcher t = TOTAL.matcher(text);
         if (t.find()) {
@@ -176,9 +193,11 @@ public final class Diagnose implements Runnable {
             }
         }
         if (other >= 0) {
-            long outside = Math.max(0, other - directUsed());
+            long direct = directUsed();
+            // now: Other less the pool; at Other's peak the pool held at most its own peak: a lower bound
+            long outside = Math.max(other - direct, otherPeak - Math.max(direct, Sampler.peakUsed()));
             if (outside > otherOutsideDirect) {
-                otherOutsideDirect = outside;
+                otherOutsideDirect = Math.max(0, outside);
                 changed = true;
             }
         }

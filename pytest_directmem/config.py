@@ -312,11 +312,12 @@ class JvmConfig:
         return argv
 
 
-def to_jvm_args(c: JvmConfig, artifacts: str, java_major: int) -> list[str]:
+def to_jvm_args(c: JvmConfig, artifacts: str, java_major: int, profiler: str | None = None) -> list[str]:
     """The JVM flags of a run, in a fixed order. Pure: the same inputs give the same argv.
 
     `artifacts` is the artifacts directory as the JVM sees it (a host path, or the mount
-    point inside a container).
+    point inside a container); `profiler`: async-profiler's library as the JVM sees it (diagnose only;
+    None: no allocation sites).
     """
     a = artifacts.rstrip("/")
     args: list[str] = []
@@ -344,6 +345,10 @@ def to_jvm_args(c: JvmConfig, artifacts: str, java_major: int) -> list[str]:
         args.append("--enable-native-access=ALL-UNNAMED")
     if c.diagnose:  # java-fixtures Diagnose.java; diagnose/run.py reads what it writes
         args += [f"-D{DIAGNOSE_PROPERTY}={a}/{DIAGNOSIS_DIR}", "-XX:NativeMemoryTracking=summary"]
+        if profiler is not None:
+            from .diagnose.profiler import agent_flag
+
+            args.append(agent_flag(profiler, f"{a}/{DIAGNOSIS_DIR}/sites.collapsed"))
     args += [f"-D{k}={v}" for k, v in c.properties]
     args += list(c.flags)
     return args

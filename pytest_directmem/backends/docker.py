@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..config import JvmConfig, format_size, to_jvm_args
+from ..diagnose.profiler import library_for
 from ..errors import ConfigError, DirectmemError, JdkUnavailable
 from ..jars import fixtures_jar
 from ..result import ContainerInfo
@@ -40,6 +41,7 @@ from .transport import COPY_ROOT, Input, Placement, copy_in, plan_inputs
 
 ARTIFACTS = "/artifacts"
 PKG_DIR = "/directmem/pkg"  # PYTHONPATH: /directmem/pkg/pytest_directmem is the package
+PROFILER_DIR = "/directmem/profiler"  # diagnose=True: async-profiler's library, mounted read-only
 PIDS_LIMIT = 4096  # threads count: storm/socket_write run up to 256 threads (x2) plus the JVM's own
 WATCHDOG_GRACE_S = 30  # the in-container watchdog fires this long after the run's timeout
 THREAD_DUMP_GRACE_S = 1.0
@@ -132,11 +134,12 @@ def _user_and_ownership(artifacts: Path) -> str:
 
 
 def plan_run(workload: Workload, config: JvmConfig, artifacts: Path, *, image: str, major: int, user: str,
-             jar_path: Path, import_dirs: list[str],
+             jar_path: Path, import_dirs: list[str], profiler: Path | None = None,
              decide: Callable[[list[Input], int, int], list[Placement]] = plan_inputs) -> Plan:
     """Mounts, copies, spec, env and limits of one run. Writes nothing; reads only the permission bits of
     the inputs (`decide`, transport.plan_inputs: bind mount what the container user can read, else copy).
 
+    `profiler`: async-profiler's library on the host (diagnose=True), mounted read-only.
     `jar_path` is the fixtures jar (inside the package directory, which is mounted); `import_dirs` the
     host directories a call() workload imports from (see _user_import_dirs)."""
     from .images import LIBJVM
@@ -159,7 +162,11 @@ def plan_run(workload: Workload, config: JvmConfig, artifacts: Path, *, image: s
     classpath = [f"{where[pkg_target]}/{jar_path.relative_to(pkg).as_posix()}"]
     classpath += [where[i.target] for i in inputs[1:1 + len(config.classpath)]]
     sys_path = [where[t] for t in py_targets]
-    jvm_args = to_jvm_args(config, ARTIFACTS, major)
+    profiler_target = None
+    if profiler is not None:  # diagnose=True (NO_PROFILER_IN_CONTAINERS: launch passes None for now)
+        profiler_target = f"{PROFILER_DIR}/{profiler.name}"
+        mounts.append(Mount(str(profiler), profiler_target))
+    jvm_args = to_jvm_args(config, ARTIFACTS, major, profiler_target)
     spec = worker_spec(workload, libjvm=LIBJVM, jvm_args=jvm_args, classpath=classpath, sys_path=sys_path)
     script = RUN_SCRIPT.format(watchdog=int(config.timeout + WATCHDOG_GRACE_S), spec=f"{ARTIFACTS}/{A.SPEC}",
                                out=f"{ARTIFACTS}/{A.STDOUT}", err=f"{ARTIFACTS}/{A.STDERR}")
@@ -225,7 +232,8 @@ class DockerBackend:
         image = image_for(major, client)
         artifacts = Path(artifacts).absolute()
         plan = plan_run(workload, config, artifacts, image=image, major=major, user=_user_and_ownership(artifacts),
-                        jar_path=fixtures_jar(), import_dirs=_user_import_dirs() if workload.kind == "call" else [])
+                        jar_path=fixtures_jar(), import_dirs=_user_import_dirs() if workload.kind == "call" else [],
+                        profiler=library_for(config.diagnose))
         A.write_spec(artifacts, plan.spec)
         try:
             code, timed_out, duration, peak, info = run_container(client, plan, artifacts, config.timeout)

@@ -17,6 +17,7 @@ from ..jars import fixtures_jar
 from ..jdk import resolve_jdk
 from ..workloads import Workload, churn
 from .. import artifacts as A
+from ..diagnose.profiler import library_for
 from . import cds
 from .common import PACKAGE_ROOT, ProcessResult, bare_java_command, user_sys_path, worker_spec, write_status
 
@@ -29,7 +30,8 @@ class LocalBackend:
 
     def launch(self, workload: Workload, config: JvmConfig, artifacts: Path) -> ProcessResult:
         jdk = resolve_jdk(config.jdk)
-        jvm_args = to_jvm_args(config, str(artifacts), jdk.major)
+        profiler = library_for(config.diagnose)
+        jvm_args = to_jvm_args(config, str(artifacts), jdk.major, str(profiler) if profiler else None)
         classpath = [str(fixtures_jar()), *map(str, config.classpath)]
         pythonpath = os.pathsep.join(p for p in (str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")) if p)
         env = {**os.environ, "PYTHONPATH": pythonpath, "PYTHONUNBUFFERED": "1",

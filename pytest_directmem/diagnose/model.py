@@ -83,11 +83,16 @@ class DumpAnalysis:
 
 @dataclass(frozen=True)
 class Site:
-    """An allocation site: ``stack`` innermost first as ``"pkg.Class.method"``, ``bytes``, ``count``."""
+    """An allocation site: ``stack`` innermost first as ``"pkg.Class.method"``, ``bytes``, ``count``;
+    ``kind``: ``"direct"`` (a direct buffer: counts against MaxDirectMemorySize) or ``"unsafe"``
+    (``Unsafe.allocateMemory`` outside the limit), "" when not known. ``count`` 0: not known (async-profiler's
+    byte totals do not count calls). From async-profiler (see
+    :mod:`pytest_directmem.diagnose.sites`)."""
 
     stack: tuple[str, ...]
     bytes: int
     count: int
+    kind: str = ""
 
 
 @dataclass(frozen=True)

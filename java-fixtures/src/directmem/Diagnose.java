@@ -34,7 +34,7 @@ public final class Diagnose implements Runnable {
     static final int POLL_MS = 20, NMT_MS = 100;
     private static final Pattern CATEGORY = Pattern.compile(
             "(?m)^-\\s+(.+?) \\(reserved=(\\d+)\\S*, committed=(\\d+)\\S*\\)");
-    private static final Pattern MALLOC_PEAK = Pattern.compile("\\(malloc=(\\d+)\\S* #\\d+\\) \\(peak=(\\d+)");
+    private static final Pattern MALLOC_PEAK = Pattern.compile("\\(malloc=(\\d+)\\S*(?: tag=\\S+)? #\\d+\\) \\(peak=(\\d+)");  // 25: tag=
     private static final Pattern TOTAL = Pattern.compile("(?m)^Total: reserved=(\\d+)\\S*, committed=(\\d+)");
 
     private final File dir;

@@ -1,0 +1,65 @@
+"""async-profiler's library for allocation sites (``diagnose=True``), from Maven Central, extracted once.
+
+``tools.profiler:async-profiler:4.6`` is a jar carrying ``linux-x64/libasyncProfiler.so`` (and arm64,
+macOS builds). :func:`profiler_library` resolves it with :func:`pytest_directmem.maven` (cached, offline
+afterwards) and extracts the library of this machine into ``<cache>/async-profiler/4.6/``.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import zipfile
+from pathlib import Path
+
+from ..errors import ConfigError, DirectmemError
+
+COORDINATE = "tools.profiler:async-profiler:4.6"
+LIBRARY = "libasyncProfiler.so"
+_PLATFORMS = {("Linux", "x86_64"): "linux-x64", ("Linux", "aarch64"): "linux-arm64"}
+
+
+def profiler_library() -> Path:
+    """The host's ``libasyncProfiler.so``. Raises DirectmemError when this platform has no build or
+    Maven cannot resolve the jar (no network and no cached copy)."""
+    from ..frameworks.maven import maven
+    from ..jdk import cache_dir, file_lock
+
+    plat = _PLATFORMS.get((platform.system(), platform.machine()))
+    if plat is None:
+        raise DirectmemError(f"async-profiler has no library for {platform.system()} {platform.machine()}")
+    version = COORDINATE.rsplit(":", 1)[1]
+    target = cache_dir() / "async-profiler" / version / plat / LIBRARY
+    if target.is_file():
+        return target
+    try:
+        jars = maven(COORDINATE, transitive=False).resolve_classpath()
+    except ConfigError as e:
+        raise DirectmemError(f"async-profiler {COORDINATE}: {e.reason}") from None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with file_lock(target.parent / ".lock"):
+        if not target.is_file():
+            with zipfile.ZipFile(jars[0]) as zf:
+                data = zf.read(f"{plat}/{LIBRARY}")
+            tmp = target.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(data)
+            tmp.replace(target)
+    return target
+
+
+def agent_flag(library: str, sites_file: str) -> str:
+    """The -agentpath flag: every native allocation (nativemem=0) under Unsafe.allocateMemory0 (include=:
+    without it the JVM's and Python's own mallocs make the file ~20 MB), bytes per stack (total),
+    collapsed stacks written to `sites_file` when the JVM exits."""
+    return f"-agentpath:{library}=start,nativemem=0,total,include=*/Unsafe.allocateMemory0,collapsed,file={sites_file}"
+
+
+def library_for(diagnose: bool) -> Path | None:
+    """The library when `diagnose` is on and it can be had, else None (the run then has no sites and
+    its diagnosis says why: see diagnose/run.py)."""
+    if not diagnose:
+        return None
+    try:
+        return profiler_library()
+    except (DirectmemError, OSError, KeyError, zipfile.BadZipFile):
+        return None

@@ -88,6 +88,16 @@ public final class Diagnose implements Runnable {
 
     /** Samples NMT every NMT_MS until NMT fails. */
     private void sampleNative() {
+        // The platform MBean server's start reads cgroup files through an 8 KiB temporary direct buffer
+        // that NIO caches per thread: start it on a thread that ends (12+ free that cache at thread exit).
+        Thread init = new Thread(ManagementFactory::getPlatformMBeanServer, "directmem-nmt-init");
+        init.setDaemon(true);
+        init.start();
+        try {
+            init.join();
+        } catch (InterruptedException e) {
+            return;
+        }
         while (nmtError == null) {
             try {
                 nmt();

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 from ..config import human_size
 from .model import anchor_for, run_record
 from .timeline import timeline_svg
+from .investigation import investigation_html
 
 if TYPE_CHECKING:
     from ..result import Run
@@ -168,6 +169,7 @@ def run_details(rec: dict[str, Any], *, timeline: bool = True, heading: str | No
     parts.append(facts_table(rec))
     if rec.get("oom"):
         parts.append("<h3>OOM stack</h3>" + _stack(rec["oom"]))
+    parts.append(investigation_html(rec.get("diagnosis")))  # diagnose=True
     parts.append(reproduce_block(rec))
     for name in ("stderr", "stdout"):
         tail = rec.get(f"{name}_tail") or []

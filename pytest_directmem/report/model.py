@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..observe.journal import first
+from .investigation import investigation_record
 
 if TYPE_CHECKING:
     from ..result import Run
@@ -94,6 +95,7 @@ def run_record(run: Run, *, name: str | None = None, anchor: str | None = None, 
         "artifacts": str(run.artifacts) if run.artifacts else None,
         "command": run.command, "cli_command": run.cli_command,
         "stdout_tail": run.stdout.rstrip("\n").splitlines()[-40:], "stderr_tail": run.stderr.rstrip("\n").splitlines()[-40:],
+        "diagnosis": investigation_record(run),
     }
     if timeline:
         rec["direct"]["samples"] = _thin(samples)

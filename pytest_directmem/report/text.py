@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..config import human_size
+from .investigation import investigation_lines
 
 if TYPE_CHECKING:
     from ..result import Run
@@ -70,6 +71,7 @@ def run_summary(run: Run, tail: int = 40) -> str:
     if run.hs_err:
         out.append(f"hs_err:     {run.hs_err}")
     out.append(f"peak RSS:   {human_size(run.peak_rss)}")
+    out += investigation_lines(run)  # diagnose=True
     out.append(f"command:    {run.command}")
     out.append(f"artifacts:  {run.artifacts}")
     for name, text in (("stderr", run.stderr), ("stdout", run.stdout)):

@@ -344,7 +344,8 @@ def to_jvm_args(c: JvmConfig, artifacts: str, java_major: int, profiler: str | N
     if java_major >= 22:
         args.append("--enable-native-access=ALL-UNNAMED")
     if c.diagnose:  # java-fixtures Diagnose.java; diagnose/run.py reads what it writes
-        args += [f"-D{DIAGNOSE_PROPERTY}={a}/{DIAGNOSIS_DIR}", "-XX:NativeMemoryTracking=summary"]
+        args += [f"-D{DIAGNOSE_PROPERTY}={a}/{DIAGNOSIS_DIR}", "-XX:NativeMemoryTracking=summary",
+                 "--add-opens=jdk.management/com.sun.management.internal=ALL-UNNAMED"]  # NMT without JMX's server
         if profiler is not None:
             from .diagnose.profiler import agent_flag
 

@@ -103,6 +103,7 @@ def test_diagnose_flags():
     assert not any("diagnose" in a or "NativeMemoryTracking" in a or "agentpath" in a for a in off)
     on = to_jvm_args(JvmConfig.create(diagnose=True), "/a", 17, "/lib/libasyncProfiler.so")
     assert "-Ddirectmem.diagnose=/a/diagnosis" in on and "-XX:NativeMemoryTracking=summary" in on
+    assert "--add-opens=jdk.management/com.sun.management.internal=ALL-UNNAMED" in on
     assert ("-agentpath:/lib/libasyncProfiler.so=start,nativemem=0,total,include=*/Unsafe.allocateMemory0,"
             "collapsed,file=/a/diagnosis/sites.collapsed") in on
     assert not any("agentpath" in a for a in to_jvm_args(JvmConfig.create(diagnose=True), "/a", 17))

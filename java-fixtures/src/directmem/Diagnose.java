@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.lang.reflect.Method;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
 
@@ -23,7 +24,7 @@ import javax.management.ObjectName;
  * allocation retries there for ~0.5 s before it throws) it writes {@code direct-oom.hprof} with
  * {@code dumpHeap(f, live=false)} (live=true would run a full GC and change the outcome), once, and
  * journals {@code diagnosis_dump}. Another thread samples NMT ({@code vmNativeMemory summary scale=b}
- * through the DiagnosticCommand MBean) every {@value #NMT_MS} ms on a second thread and at exit, and keeps per
+ * through DiagnosticCommandImpl, see diagnosticCommand) every {@value #NMT_MS} ms on a second thread and at exit, and keeps per
  * category the peak committed bytes (on 17+ with NMT's own malloc peak, so short spikes count too), plus
  * the largest of "Other" less the direct pool's used (now, or at Other's peak less the pool's peak);
  * both go to {@code native.json} whenever a peak rises.
@@ -44,6 +45,7 @@ public final class Diagnose implements Runnable {
     private String nmtError;
     private volatile boolean dumped;
     private HotSpotDiagnosticMXBean diagnostic;
+    private Command command;
 
     private Diagnose(File dir, Journal journal) {
         this.dir = dir;
@@ -88,16 +90,6 @@ public final class Diagnose implements Runnable {
 
     /** Samples NMT every NMT_MS until NMT fails. */
     private void sampleNative() {
-        // The platform MBean server's start reads cgroup files through an 8 KiB temporary direct buffer
-        // that NIO caches per thread: start it on a thread that ends (12+ free that cache at thread exit).
-        Thread init = new Thread(ManagementFactory::getPlatformMBeanServer, "directmem-nmt-init");
-        init.setDaemon(true);
-        init.start();
-        try {
-            init.join();
-        } catch (InterruptedException e) {
-            return;
-        }
         while (nmtError == null) {
             try {
                 nmt();
@@ -148,12 +140,45 @@ public final class Diagnose implements Runnable {
         if (nmtError == null) nmt();
     }
 
+    /** Runs one diagnostic command, e.g. "VM.native_memory summary scale=b"; returns its output. */
+    interface Command {
+        String run(String line) throws Exception;
+    }
+
+    /**
+     * DiagnosticCommandImpl's own native executeDiagnosticCommand(String): neither the platform MBean
+     * server (its start builds the OperatingSystem MXBean, which reads cgroup files through an 8 KiB
+     * temporary direct buffer that NIO caches per thread) nor the MBean's invoke (it first builds its
+     * MBeanInfo, reading JFR's .jfc files through a 32 KiB one): both would count against the limit.
+     * Needs --add-opens jdk.management/com.sun.management.internal (to_jvm_args adds it); without it, the
+     * MBean server after all.
+     */
+    private static Command diagnosticCommand() throws Exception {
+        try {
+            Class<?> c = Class.forName("com.sun.management.internal.DiagnosticCommandImpl");
+            Method get = c.getDeclaredMethod("getDiagnosticCommandMBean");
+            get.setAccessible(true);
+            Object impl = get.invoke(null);
+            Method exec = c.getDeclaredMethod("executeDiagnosticCommand", String.class);
+            exec.setAccessible(true);
+            return line -> (String) exec.invoke(impl, line);
+        } catch (Exception e) {
+            MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+            ObjectName name = new ObjectName("com.sun.management:type=DiagnosticCommand");
+            return line -> {
+                String[] words = line.split(" ");
+                String op = words[0].equals("VM.native_memory") ? "vmNativeMemory" : words[0];
+                String[] args = java.util.Arrays.copyOfRange(words, 1, words.length);
+                return (String) server.invoke(name, op, new Object[] {args}, new String[] {String[].class.getName()});
+            };
+        }
+    }
+
     private synchronized void nmt() {
         String text;
         try {
-            MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-            text = (String) server.invoke(new ObjectName("com.sun.management:type=DiagnosticCommand"), "vmNativeMemory",
-                    new Object[] {new String[] {"summary", "scale=b"}}, new String[] {String[].class.getName()});
+            if (command == null) command = diagnosticCommand();
+            text = command.run("VM.native_memory summary scale=b");
         } catch (Throwable e) {
             nmtError = String.valueOf(e);
             writeNative();

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..config import JvmConfig, format_size, to_jvm_args
-from ..diagnose.profiler import library_for
 from ..errors import ConfigError, DirectmemError, JdkUnavailable
 from ..jars import fixtures_jar
 from ..result import ContainerInfo
@@ -42,6 +41,10 @@ from .transport import COPY_ROOT, Input, Placement, copy_in, plan_inputs
 ARTIFACTS = "/artifacts"
 PKG_DIR = "/directmem/pkg"  # PYTHONPATH: /directmem/pkg/pytest_directmem is the package
 PROFILER_DIR = "/directmem/profiler"  # diagnose=True: async-profiler's library, mounted read-only
+# Measured 2026-11-30: async-profiler 4.6's nativemem under JPype in the runtime image (Debian python3,
+# JDK 17) kills python3 with SIGSEGV at JVM start (exit 139); event=cpu and bare java with nativemem work.
+# So containers run without allocation sites (plan_run can mount it: for a host that is plain java).
+NO_PROFILER_IN_CONTAINERS = True
 PIDS_LIMIT = 4096  # threads count: storm/socket_write run up to 256 threads (x2) plus the JVM's own
 WATCHDOG_GRACE_S = 30  # the in-container watchdog fires this long after the run's timeout
 THREAD_DUMP_GRACE_S = 1.0
@@ -233,7 +236,7 @@ class DockerBackend:
         artifacts = Path(artifacts).absolute()
         plan = plan_run(workload, config, artifacts, image=image, major=major, user=_user_and_ownership(artifacts),
                         jar_path=fixtures_jar(), import_dirs=_user_import_dirs() if workload.kind == "call" else [],
-                        profiler=library_for(config.diagnose))
+                        profiler=None)  # see NO_PROFILER_IN_CONTAINERS
         A.write_spec(artifacts, plan.spec)
         try:
             code, timed_out, duration, peak, info = run_container(client, plan, artifacts, config.timeout)

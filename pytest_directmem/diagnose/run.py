@@ -55,6 +55,9 @@ def read_diagnosis(artifacts: Path) -> tuple[Diagnosis | None, tuple[str, ...]]:
         from .sites import parse_collapsed
 
         sites = parse_collapsed((d / SITES).read_text(errors="replace"))
+    else:
+        notes.append(f"diagnosis: no allocation sites: async-profiler wrote no {DIAGNOSIS_DIR}/{SITES} (not loaded "
+                     "in containers or without its library; or the JVM did not exit)")
     return Diagnosis(dump=dump if dump.is_file() else None, holders=holders, garbage_bytes=garbage, sites=sites,
                      native=native, native_outside_direct=outside), tuple(notes)
 

@@ -81,7 +81,8 @@ def test_nmt_off_is_a_note(tmp_path):
     shutil.copy(DATA / "jdk11-unsafe.native.json", d / "native.json")  # JPype on 11: NMT_LEVEL_<pid> unset
     diagnosis, notes = read_diagnosis(tmp_path)
     assert diagnosis.native == {} and diagnosis.native_outside_direct is None
-    assert notes == ("diagnosis: NMT gave no summary: Native memory tracking is not enabled",)
+    assert notes[0] == "diagnosis: NMT gave no summary: Native memory tracking is not enabled"
+    assert notes[1].startswith("diagnosis: no allocation sites: async-profiler wrote no diagnosis/sites.collapsed")
 
 
 def test_no_diagnosis_dir_no_diagnosis(tmp_path):
@@ -95,7 +96,7 @@ def test_a_truncated_dump_is_a_note_not_an_error(tmp_path):
     (d / "direct-oom.hprof").write_bytes(whole[: len(whole) // 2])  # the run was killed while it dumped
     diagnosis, notes = read_diagnosis(tmp_path)
     assert diagnosis.dump == d / "direct-oom.hprof" and diagnosis.holders == ()
-    assert len(notes) == 1 and "cannot be read" in notes[0]
+    assert "cannot be read" in notes[0]
 
 
 def test_diagnose_flags():

@@ -8,6 +8,7 @@ and NMT's native categories against the process's peak RSS or the container's me
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING, Any
 
 from ..units import human_size
@@ -17,6 +18,10 @@ if TYPE_CHECKING:
 
 TOP = 5
 SITE_FRAMES = 6
+
+
+def esc(value: object) -> str:  # report.html's, without importing it (html imports this module)
+    return html.escape("" if value is None else str(value))
 
 
 def investigation_record(run: Run) -> dict[str, Any] | None:
@@ -88,7 +93,6 @@ def investigation_html(rec: dict[str, Any]) -> str:
     """The run page's section (``rec`` is ``run_record()["diagnosis"]``); "" for None."""
     if not rec:
         return ""
-    from .html import esc
 
     parts = ['<div class="investigation" id="investigation"><h3>Investigation</h3>']
     parts.append(f"<p>dump at the first direct OOM: <code>{esc(rec['dump'] or 'none')}</code></p>")

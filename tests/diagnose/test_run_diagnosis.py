@@ -110,3 +110,16 @@ def test_native_other_covers_unsafe_memory(jdk):
         pytest.xfail("JPype on 11 starts the JVM without NMT_LEVEL_<pid>: " + "; ".join(run.notes))
     assert d.native["Other"] >= run.value["bytes"]
     assert d.native_outside_direct >= run.value["bytes"] - (run.direct.peak_used or 0)
+
+
+@pytest.mark.parametrize("jdk", ["17", "25"])
+def test_churn_that_system_gc_keeps_alive_takes_no_dump(jdk):
+    """Each time churn hits the limit, Bits.reserveMemory's System.gc() frees the dropped buffers and the
+    reference processing it waits for runs their Cleaners: the request succeeds before the sleeps, so
+    diagnose writes no dump (it waits for a thread sleeping there) and the run completes as without it."""
+    options = dict(max_direct="16m", heap="64m")
+    plain = dm.launch(dm.workloads.churn(100, "1m"), jdk=jdk, **options)
+    run = dm.launch(dm.workloads.churn(100, "1m"), jdk=jdk, diagnose=True, **options)
+    assert plain.outcome is run.outcome is dm.Outcome.COMPLETED
+    assert run.gc.explicit_count > 0  # the slow path ran
+    assert run.diagnosis.dump is None and run.heap_dumps == []

@@ -11,7 +11,6 @@ import pytest
 
 import pytest_directmem as dm
 from pytest_directmem.backends import docker as backend
-from pytest_directmem.config import JvmConfig
 
 PROGRAM = Path(__file__).resolve().parents[1] / "diagnose" / "programs" / "HoldTwelve.java"
 MIB = 1 << 20
@@ -27,21 +26,6 @@ def no_container_left():
         return
     left = docker_client().containers.list(all=True, filters={"label": f"{backend.LABEL_PID}={os.getpid()}"})
     assert left == [], f"containers left behind: {[c.name for c in left]}"
-
-
-def test_plan_mounts_the_profiler_read_only(tmp_path):
-    lib = tmp_path / "libasyncProfiler.so"
-    lib.write_bytes(b"")
-    config = JvmConfig.create(backend="docker", diagnose=True)
-    plan = backend.plan_run(dm.workloads.hold("1m"), config, tmp_path, image="img", major=17, user="1:1",
-                            jar_path=backend.PACKAGE_ROOT / "pytest_directmem" / "_fixtures" / "x.jar",
-                            import_dirs=[], profiler=lib)
-    mount = [m for m in plan.mounts if m.source == str(lib)]
-    assert len(mount) == 1 and mount[0].read_only and mount[0].target == f"{backend.PROFILER_DIR}/{lib.name}"
-    agent = [a for a in plan.jvm_args if a.startswith("-agentpath:")]
-    assert agent == [f"-agentpath:{mount[0].target}=start,nativemem=0,total,include=*/Unsafe.allocateMemory0,"
-                     f"collapsed,file={backend.ARTIFACTS}/diagnosis/sites.collapsed"]
-    assert f"-Ddirectmem.diagnose={backend.ARTIFACTS}/diagnosis" in plan.jvm_args
 
 
 def test_acceptance_program_in_a_container(directmem, tmp_path):

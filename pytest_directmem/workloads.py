@@ -148,7 +148,9 @@ BUILTINS: dict[str, Builtin] = {b.name: b for b in (
                              Param("hold", "size", 0, default=0, help="direct bytes kept first (the culprit)")),
             (("size", "payload"), ("count", "writes"))),
     Builtin("storm", (_THREADS, Param("size", "size", 1, help="buffer size"),
-                      Param("duration", "duration", help='how long, "500ms", "2s"', cli_default="2s"))),
+                      Param("duration", "duration", default=None, help='how long, "500ms", "2s"', cli_default="2s"),
+                      Param("per_thread", "count", 1, default=None,
+                            help="allocations per thread: bounded by volume, not time (with --duration: whichever first)"))),
 )}
 
 
@@ -201,9 +203,17 @@ def socket_write(threads: int, payload: int | str, writes: int, *, hold: int | s
     return builtin("socket_write", threads=threads, payload=payload, writes=writes, hold=hold)
 
 
-def storm(threads: int, size: int | str, duration: float | str) -> Workload:
-    """`threads` threads churn buffers of `size` for `duration` (seconds, or "500ms"/"2s")."""
-    return builtin("storm", threads=threads, size=size, duration=duration)
+def storm(threads: int, size: int | str, duration: float | str | None = None, *, per_thread: int | None = None) -> Workload:
+    """`threads` threads churn (allocate and drop) direct buffers of `size` near the limit.
+
+    Bounded by volume with `per_thread` (each thread allocates exactly that many buffers: the same
+    work on any machine, under any load), or by wall clock with `duration` (seconds, or
+    "500ms"/"2s": how much gets allocated depends on the machine's speed and load). With both, a
+    thread stops at whichever comes first. Value: ``{"allocations", "threads"}``.
+    """
+    if duration is None and per_thread is None:
+        raise ConfigError("storm.duration", None, "give per_thread (allocations per thread) or a duration")
+    return builtin("storm", threads=threads, size=size, duration=duration, per_thread=per_thread)
 
 
 def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Workload:

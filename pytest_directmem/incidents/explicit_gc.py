@@ -55,6 +55,11 @@ EXPLICIT_GC_CONCURRENT = Incident(
 )
 
 STORM_LIMITS = {"heap": "64m", "max_direct": "256m"}
+# Bounded by volume, not time: 600 MiB of 1 MiB buffers pass through the 256 MiB limit whatever the
+# machine's speed or load (a 0.5 s wall-clock storm made 30-180 allocations on a busy 2-core machine:
+# no System.gc() at all, and without explicit GCs no OOM)
+ONE = w.storm(1, "1m", per_thread=600)
+EIGHT = w.storm(8, "1m", per_thread=75)
 
 GC_STORM = Incident(
     id="gc-storm",
@@ -64,16 +69,17 @@ GC_STORM = Incident(
           "churning near the limit the JVM runs one explicit full GC after another. Measured here, not pinned: "
           "eight threads on JDK 11 still get the spurious OOM now and then: a thread in its back-off loses the "
           "freed memory to the others, and when they stop nobody calls System.gc() again (16 MiB limit: about "
-          "1 run in 25; 64 MiB: 1 in ~130; 256 MiB: none in 280), so the variants use 256 MiB",
+          "1 run in 25; 64 MiB: 1 in ~130; 256 MiB: none in 280), so the variants use 256 MiB. Each variant "
+          "allocates a fixed volume (600 MiB), so what it shows does not depend on the machine's speed or load",
     vary="threads; -XX:+DisableExplicitGC",
     story="JDK-6857566 made direct allocation survive concurrent churn (before it, threads got "
           "spurious OOMs). With some headroom it survives today, at the price of a stream of System.gc() full GCs.",
     variants=(
-        Variant("one-thread", w.storm(1, "1m", "500ms"), STORM_LIMITS, ("gc.explicit", "gc.explicit_names"),
-                shows="one thread churning 1 MiB buffers for 0.5 s through 256 MiB"),
-        Variant("eight-threads", w.storm(8, "1m", "500ms"), STORM_LIMITS, ("gc.explicit", "gc.explicit_names"),
-                shows="eight threads churning 1 MiB buffers for 0.5 s through 256 MiB: explicit full GCs, no OOM"),
-        Variant("eight-threads-no-explicit-gc", w.storm(8, "1m", "500ms"), {**STORM_LIMITS, "explicit_gc": "disabled"},
+        Variant("one-thread", ONE, STORM_LIMITS, ("gc.explicit", "gc.explicit_names"),
+                shows="one thread churning 600 x 1 MiB buffers through 256 MiB"),
+        Variant("eight-threads", EIGHT, STORM_LIMITS, ("gc.explicit", "gc.explicit_names"),
+                shows="eight threads churning 75 x 1 MiB buffers each through 256 MiB: explicit full GCs, no OOM"),
+        Variant("eight-threads-no-explicit-gc", EIGHT, {**STORM_LIMITS, "explicit_gc": "disabled"},
                 ("oom.kind", "oom.message", "gc.explicit"),
                 shows="the same storm with -XX:+DisableExplicitGC: a direct OOM in one of the threads"),
     ),

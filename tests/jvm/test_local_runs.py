@@ -98,6 +98,13 @@ def test_storm_without_explicit_gc_runs_out(directmem):
     assert run.gc.explicit_count == 0
 
 
+def test_storm_bounded_by_volume_allocates_exactly_that(directmem):
+    run = directmem.run(W.storm(3, "1m", per_thread=40), heap="64m", max_direct="16m")
+    run.expect("completed")
+    assert run.value == {"allocations": 120, "threads": 3}
+    assert run.gc.explicit_count >= 1, run.summary()  # 120 MiB through 16 MiB: Bits' System.gc() freed the garbage
+
+
 def test_storm_with_explicit_gc_collects_again_and_again(directmem):
     run = directmem.run(W.storm(2, "1m", "1s"), heap="64m", max_direct="8m")
     assert run.outcome in (dm.Outcome.COMPLETED, dm.Outcome.DIRECT_OOM), run.summary()

@@ -142,6 +142,9 @@ def test_config_is_frozen():
     (lambda: dm.workloads.socket_write(1, "8k", 1, hold="x"), "socket_write.hold"),
     (lambda: dm.workloads.storm(2, "1m", "forever"), "storm.duration"),
     (lambda: dm.workloads.storm(2, "1m", 0), "storm.duration"),
+    (lambda: dm.workloads.storm(2, "1m"), "storm.duration"),
+    (lambda: dm.workloads.storm(2, "1m", per_thread=0), "storm.per_thread"),
+    (lambda: dm.workloads.storm(2, "1m", per_thread=1.5), "storm.per_thread"),
     (lambda: dm.workloads.call(lambda jvm: 1), "call.fn"),
     (lambda: dm.workloads.call(functools.partial(module_level_fn)), "call.fn"),
     (lambda: dm.workloads.call(module_level_fn, object()), "call.args"),
@@ -171,4 +174,6 @@ def test_workload_values():
     assert s.to_spec()["types"] == ["int", "str", "bool", "null", "float"]
     c = dm.workloads.call(module_level_fn, 1, k="v")
     assert c.to_spec() == {"kind": "call", "name": f"{__name__}:module_level_fn", "args": [1], "kwargs": {"k": "v"}}
-    assert dm.workloads.storm(2, "1m", "1.5s").args == ("2", "1048576", "1500")
+    assert dm.workloads.storm(2, "1m", "1.5s").args == ("2", "1048576", "1500", "0")
+    bounded = dm.workloads.storm(8, "1m", per_thread=75)
+    assert bounded.args == ("8", "1048576", "0", "75") and str(bounded) == "storm(8, 1m, per_thread=75)"

@@ -43,7 +43,9 @@ public final class Workloads {
             case "socket_write":
                 arity(name, a, 4);
                 return socketWrite(Integer.parseInt(a[0]), intSize(a[1]), Long.parseLong(a[2]), intSize(a[3]));
-            case "storm": arity(name, a, 3); return storm(Integer.parseInt(a[0]), intSize(a[1]), Long.parseLong(a[2]));
+            case "storm":
+                if (a.length != 3) arity(name, a, 4);  // threads, size, duration ms (0: none)[, per-thread count (0: none)]
+                return storm(Integer.parseInt(a[0]), intSize(a[1]), Long.parseLong(a[2]), a.length > 3 ? Long.parseLong(a[3]) : 0L);
             case "sleep": arity(name, a, 1); return sleep(Long.parseLong(a[0].trim()));
             case "crash": arity(name, a, 0); return crash();
             default: throw new IllegalArgumentException("unknown workload: " + name);
@@ -214,7 +216,13 @@ public final class Workloads {
         }
     }
 
-    static String storm(int threads, int size, long durationMs) throws Throwable {
+    /**
+     * {@code threads} threads allocate and drop buffers of {@code size}: each until it made
+     * {@code perThread} allocations (0: no count) or {@code durationMs} passed (0: no deadline).
+     * A count makes the work independent of the machine's speed and load.
+     */
+    static String storm(int threads, int size, long durationMs, long perThread) throws Throwable {
+        if (durationMs <= 0 && perThread <= 0) throw new IllegalArgumentException("storm: give a duration or a per-thread count");
         Crew crew = new Crew();
         AtomicLong total = new AtomicLong();
         long deadline = System.nanoTime() + durationMs * 1_000_000L;
@@ -222,7 +230,8 @@ public final class Workloads {
             crew.start("directmem-storm-" + i, () -> {
                 long n = 0;
                 try {
-                    while (!crew.stop && System.nanoTime() - deadline < 0) {
+                    while (!crew.stop && (perThread <= 0 || n < perThread)
+                            && (durationMs <= 0 || System.nanoTime() - deadline < 0)) {
                         direct(size);
                         n++;
                     }
@@ -231,7 +240,7 @@ public final class Workloads {
                 }
             });
         }
-        boolean finished = crew.join(durationMs + JOIN_TIMEOUT_MS);
+        boolean finished = crew.join(Math.max(durationMs, 0) + JOIN_TIMEOUT_MS);
         crew.stop = true;
         crew.rethrow();
         if (!finished) throw new TimeoutException("storm: threads still running");

@@ -16,10 +16,10 @@ TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the worker imports this pac
 __all__ = [
     "launch", "load_run", "workloads", "incidents", "Run", "Outcome", "OomError", "GcEvent", "GcSummary", "DirectSummary", "JvmInfo",
     "ContainerInfo", "Sample", "MappedSummary", "JvmConfig", "ConfigError", "BackendUnavailable", "DirectmemError", "maven", "netty",
-    "analyze_dump", "DumpAnalysis", "Holder", "Site", "Diagnosis",
+    "analyze_dump", "DumpAnalysis", "Holder", "Site", "Diagnosis", "okhttp",
 ]
 
-_MODULES = {"workloads": "workloads", "incidents": "incidents", "netty": "frameworks.netty"}
+_MODULES = {"workloads": "workloads", "incidents": "incidents", "netty": "frameworks.netty", "okhttp": "frameworks.okhttp"}
 _WHERE = {
     "launch": "launcher", "load_run": "observe.load", "JvmConfig": "config", "maven": "frameworks.maven",
     "ConfigError": "errors", "BackendUnavailable": "errors", "DirectmemError": "errors",
@@ -30,7 +30,7 @@ _WHERE = {
 
 if TYPE_CHECKING:
     from . import incidents, workloads
-    from .frameworks import netty
+    from .frameworks import netty, okhttp
     from .frameworks.maven import maven
     from .diagnose import Diagnosis, DumpAnalysis, Holder, Site, analyze_dump
     from .config import JvmConfig

@@ -25,7 +25,7 @@ from ..errors import ConfigError
 from ..units import parse_duration_ms
 from ..workloads import Workload, _count
 
-__all__ = ["alloc", "loopback", "options", "classpath", "info", "OPENS", "REFLECTION", "ALLOCATORS",
+__all__ = ["alloc", "loopback", "decode_leak", "options", "classpath", "info", "OPENS", "REFLECTION", "ALLOCATORS",
            "ALLOCATOR_TYPES", "scenario_jar", "deferred_build", "netty_scenario"]
 
 ALLOCATORS = ("default", "pooled", "adaptive", "unpooled")
@@ -152,8 +152,21 @@ def loopback(connections: int = 4, message: int | str = "8k", messages: int = 10
     return _workload("loopback", [a, str(c), str(m), str(n), str(k), str(ms)], label)
 
 
+def decode_leak(size: int | str = "1m", frames: int = 1000) -> Workload:
+    """A ByteToMessageDecoder that copies each inbound frame into a JDK direct buffer it never
+    frees, fed `frames` frames of `size` through an EmbeddedChannel (netty/netty issue 4275). Only
+    API that Netty 4.0 and 4.1 share: 4.0 wraps the OutOfMemoryError in a DecoderException, 4.1
+    rethrows it as it is. Journals a note {"decoded", "netty_version"}. Value: ``{"decoded"}``."""
+    s = parse_size(size, "netty.decode_leak.size", minimum=1)
+    if s > (1 << 31) - 16:
+        raise ConfigError("netty.decode_leak.size", size, "a Java array holds at most 2g - 16 bytes")
+    n = _count("netty.decode_leak.frames", frames, 1)
+    return _workload("DecodeLeak#run", [str(s), str(n)], f"netty.decode_leak({format_size(s)}, {n})")
+
+
 def netty_scenario(jvm: Any, method: str, *args: str) -> Any:
-    """Runs in the worker (a call() workload): loads the scenario jar over the run's classpath."""
+    """Runs in the worker (a call() workload): loads the scenario jar over the run's classpath.
+    ``method``: a method of NettyScenarios, or ``"Class#method"`` of another class of the jar."""
     jar = JAR
     if not jar.is_file():
         raise RuntimeError(f"{jar} is missing in the worker")
@@ -166,8 +179,9 @@ def netty_scenario(jvm: Any, method: str, *args: str) -> Any:
     except Exception:  # noqa: BLE001 - ClassNotFoundException crosses as a Java exception
         raise RuntimeError("Netty is not on the classpath: add classpath=[dm.netty.classpath(\"4.2.20.Final\")] "
                            "or dm.maven(\"io.netty:netty-handler:<version>\")") from None
-    scenarios = jvm.JClass(_CLASS, loader=loader)
-    result = getattr(scenarios, method)(*[jvm.JString(a) for a in args])
+    cls, _, name = method.rpartition("#")
+    scenarios = jvm.JClass(f"directmem.netty.{cls}" if cls else _CLASS, loader=loader)
+    result = getattr(scenarios, name)(*[jvm.JString(a) for a in args])
     return json.loads(str(result))
 
 

@@ -28,7 +28,7 @@ _LINKS = (
     (re.compile(r"^JDK bug (\d+)\b.*$"), r"https://bugs.openjdk.org/browse/JDK-\1"),
     (re.compile(r"^openjdk (test/\S+)$"), r"https://github.com/openjdk/jdk/blob/master/\1"),
 )
-_CODE = ("oom.message", "oom.top_frame", "oom.thread", "gc.explicit_names")
+_CODE = ("oom.message", "oom.top_frame", "oom.thread", "gc.explicit_names", "error", "error.cause")
 
 
 def link(source: str) -> str:

@@ -20,6 +20,9 @@ zero vs. some GCs rather than GC counts, a frame's presence rather than line num
 | ``direct.pool_used`` | ``"0"`` or ``">0"``: whether the direct pool ever held anything |
 | ``rss_beyond_pool>=<size>`` | peak RSS (cgroup peak in a container) minus the pool's peak is at least size |
 | ``container.oom_killed``, ``exit_code`` | the engine's OOMKilled flag; the worker's exit status |
+| ``error`` | the first line of ``run.error`` (``"java.io.IOException: Map failed"``; None without) |
+| ``error.cause`` | ``"class: message"`` of the first cause of the error the workload threw |
+| ``stderr:<text>`` | True when the JVM's stderr has that text (e.g. ``Exception in thread "JDBM writer"``) |
 | ``value.<key>`` | a member of the workload's return value |
 | ``note.<key>`` | a member of the last ``note`` event the workload journaled |
 """
@@ -65,6 +68,16 @@ def _notes(run: Run) -> dict[str, Any]:
     return notes(run.events)
 
 
+def _error_cause(run: Run) -> str | None:
+    if run.error is None:
+        return None
+    for e in run.events:
+        if e.get("event") == "error" and e.get("causes"):
+            c = e["causes"][0]
+            return f"{c.get('class')}: {c.get('message')}" if c.get("message") is not None else str(c.get("class"))
+    return None
+
+
 def _rss_beyond_pool(run: Run, size: str) -> bool | None:
     if run.peak_rss is None:
         return None
@@ -92,12 +105,15 @@ SIMPLE: dict[str, Callable[[Run], Any]] = {
     "direct.pool_used": lambda run: _some(run.direct.peak_used or 0),
     "container.oom_killed": lambda run: None if run.container is None else run.container.oom_killed,
     "exit_code": lambda run: run.exit_code,
+    "error": lambda run: run.error.splitlines()[0] if run.error else None,
+    "error.cause": _error_cause,
 }
 PARAMETRIZED: dict[str, Callable[[Run, str], Any]] = {
     "frame:": lambda run, method: method in _frames(run),
     "value.": lambda run, key: _value(run).get(key),
     "note.": lambda run, key: _notes(run).get(key),
     "rss_beyond_pool>=": _rss_beyond_pool,
+    "stderr:": lambda run, text: text in (run.stderr or ""),
 }
 
 

@@ -19,6 +19,7 @@ GROUPS: tuple[str, ...] = (
     "containers",    # container-default, container-oom-kill, unsafe-outside
     "limits",        # limit-edges
     "netty",         # netty-adaptive, netty-own-limit (Maven-resolved Netty 4.1 vs 4.2)
+    "surfacing",     # background-thread, wrapped-oom, map-failed
 )
 
 _lock = threading.Lock()

@@ -85,6 +85,12 @@ public final class OomPaths {
         try (RandomAccessFile raf = new RandomAccessFile(f, "rw")) {
             raf.setLength(FILE_SIZE);
             FileChannel ch = raf.getChannel();
+            // Warm up the paths that run at the limit: with no map area left, the JVM cannot commit
+            // metaspace for a method run for the first time there (a fatal native OOM, hs_err)
+            List<MappedByteBuffer> warm = new ArrayList<>();
+            warm.add(ch.map(FileChannel.MapMode.READ_ONLY, 0, size));
+            unmapAll(warm);
+            pool("mapped");
             try {
                 for (long i = 0; max <= 0 || maps.size() < max; i++) {
                     maps.add(ch.map(FileChannel.MapMode.READ_ONLY, (i * stride) % (FILE_SIZE - stride), size));

@@ -20,6 +20,7 @@ GROUPS: tuple[str, ...] = (
     "limits",        # limit-edges
     "netty",         # netty-adaptive, netty-own-limit (Maven-resolved Netty 4.1 vs 4.2)
     "surfacing",     # background-thread, wrapped-oom, map-failed
+    "okhttp",        # seed-okhttp (Maven-resolved okhttp 4.12 over TLS)
 )
 
 _lock = threading.Lock()

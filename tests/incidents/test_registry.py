@@ -31,6 +31,11 @@ ROWS = {
                        "PaperMC/Velocity PR 1570", "Netty 4.2 migration guide (io.netty.allocator.type=pooled)"),
     "netty-own-limit": ("reactor/reactor-netty issue 2061", "spring-cloud/spring-cloud-gateway issue 2090",
                         "netty/netty issue 8081"),
+    # "More incidents to reproduce"
+    "seed-okhttp": ("seed document 004 (okhttp over TLS)",),
+    "background-thread": ("camunda/camunda issue 7807", "jankotek/mapdb issue 13"),
+    "wrapped-oom": ("netty/netty issue 4275", "netty/netty issue 1574"),
+    "map-failed": ("RoaringBitmap/RoaringBitmap issue 14",),
 }
 VARIANTS = [(i.id, v) for i in dm.incidents.all_incidents() for v in i.variants]
 
@@ -94,6 +99,51 @@ def test_container_oom_kill_is_a_kill_not_a_java_error():
         assert (f["outcome"], f["container.oom_killed"], f["exit_code"], f["oom.kind"]) == ("OOM_KILLED", True, 137, None), jdk
 
 
+def test_gc_storm_is_bounded_by_volume_and_tells_its_story():
+    for name in ("one-thread", "eight-threads", "eight-threads-no-explicit-gc"):
+        workload = dm.incidents.get("gc-storm").variant(name).workload
+        assert workload.args[2] == "0" and int(workload.args[3]) > 0, f"{name}: bounded by a wall-clock window"
+    for jdk, f in pinned("gc-storm", "eight-threads").items():
+        assert (f["outcome"], f["gc.explicit"]) == ("COMPLETED", ">0"), jdk
+    for jdk, f in pinned("gc-storm", "eight-threads-no-explicit-gc").items():
+        assert (f["outcome"], f["gc.explicit"]) == ("DIRECT_OOM", "0"), jdk
+
+
+def test_background_thread_dies_while_the_process_lives_on_even_with_exit_on_oom():
+    for name in ("writer-dies", "exit-on-oom-flag"):
+        for jdk, f in pinned("background-thread", name).items():
+            assert (f["exit_code"], f["note.writer_alive"], f["note.main_returned"]) == (0, False, True), (name, jdk)
+            assert f['stderr:Exception in thread "JDBM writer" java.lang.OutOfMemoryError'] is True, (name, jdk)
+
+
+def test_wrapped_oom_netty_40_wraps_41_does_not_and_map_failed_is_a_cause():
+    for jdk, f in pinned("wrapped-oom", "netty-4.0-decoder").items():
+        assert f["error"].startswith("io.netty.handler.codec.DecoderException: java.lang.OutOfMemoryError"), jdk
+        assert f["error.cause"].startswith("java.lang.OutOfMemoryError: "), jdk
+    for jdk, f in pinned("wrapped-oom", "netty-4.1-decoder").items():
+        assert (f["outcome"], f["error"]) == ("DIRECT_OOM", None), jdk
+    for jdk, f in pinned("map-failed", "small-mappings-until-limit").items():
+        assert (f["error"], f["error.cause"]) == ("java.io.IOException: Map failed", "java.lang.OutOfMemoryError: Map failed"), jdk
+        assert f["note.direct_pool_bytes"] == 0 and f["hs_err"] is False, jdk
+
+
+def test_seed_okhttp_fails_in_the_tls_write_where_nio_socket_impl_takes_direct_buffers():
+    failing = []
+    for jdk, f in pinned("seed-okhttp", "async-post-1000-free").items():
+        if f["value.result"] == "response":
+            assert f["value.response_code"] == 200, jdk
+            continue
+        failing.append(jdk)
+        assert f["value.callback_error_head"] == ("java.io.IOException: canceled due to java.lang.OutOfMemoryError: "
+                                                 "Cannot reserve 8230 bytes of direct buffer memory"), jdk
+        assert f["value.suppressed"] == "java.lang.OutOfMemoryError", jdk
+        assert f["value.oom_via_try_write"] and f["value.oom_via_temporary_buffer"], jdk
+        assert f["value.callback_thread"].startswith("OkHttp https://localhost/"), jdk
+    assert {"17", "21"} <= set(failing), failing
+    for jdk, f in pinned("seed-okhttp", "no-culprit").items():
+        assert f["value.result"] == "response", jdk
+
+
 def _result(measured: dict, expected: dict | None) -> VariantResult:
     variant = Incident("demo", "t", ("s",), "c", "v", "st",
                        (Variant("v1", dm.workloads.churn(1, "1m"), {}, ("heap_dumps",), shows="shows"),)).variants[0]
@@ -143,6 +193,21 @@ def test_facts_render_and_measure_on_a_recorded_run():
     assert got == {"outcome": "COMPLETED", "value.pinned": 0, "direct.limit_is_heap": True,
                    "rss_beyond_pool>=64m": True, "oom.top_frame": None}
     assert facts.show("direct.limit", 16 << 20) == "16777216 (16.0 MiB)"
+
+
+def test_error_facts_read_the_error_its_journaled_cause_and_stderr(tmp_path):
+    event = {"event": "error", "class": "java.io.IOException", "message": "Map failed", "stack": [], "thread": "main",
+             "causes": [{"class": "java.lang.OutOfMemoryError", "message": "Map failed"}]}
+    (tmp_path / "journal.jsonl").write_text(json.dumps(event) + "\n")
+    run = dm.Run(outcome=dm.Outcome.ERROR, error="java.io.IOException: Map failed\n    at x.y(Z.java:1)",
+                 stderr='Exception in thread "JDBM writer" java.lang.OutOfMemoryError: Direct buffer memory\n',
+                 artifacts=tmp_path)
+    names = ["error", "error.cause", 'stderr:Exception in thread "JDBM writer"', "stderr:OkHttp"]
+    assert facts.measure(run, names) == {"error": "java.io.IOException: Map failed",
+                                         "error.cause": "java.lang.OutOfMemoryError: Map failed",
+                                         'stderr:Exception in thread "JDBM writer"': True, "stderr:OkHttp": False}
+    clean = dm.Run(outcome=dm.Outcome.COMPLETED, artifacts=tmp_path)
+    assert facts.measure(clean, ["error", "error.cause"]) == {"error": None, "error.cause": None}
 
 
 def test_cli_lists_the_library():

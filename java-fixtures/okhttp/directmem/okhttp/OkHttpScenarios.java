@@ -43,6 +43,11 @@ public final class OkHttpScenarios {
 
     private OkHttpScenarios() {}
 
+    /** Bare java: {@code java -cp ... directmem.okhttp.OkHttpScenarios FREE BODY} prints what {@link #seed} returns. */
+    public static void main(String[] args) throws Throwable {
+        System.out.println(seed(args[0], args[1]));
+    }
+
     /** Returns JSON: what the callback got ({@code result}: "failure" or "response") and where. */
     public static String seed(String free, String body) throws Throwable {
         long window = Long.parseLong(free);

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from ..config import human_size, parse_size

@@ -195,18 +195,17 @@ def test_facts_render_and_measure_on_a_recorded_run():
     assert facts.show("direct.limit", 16 << 20) == "16777216 (16.0 MiB)"
 
 
-def test_error_facts_read_the_error_its_journaled_cause_and_stderr(tmp_path):
+def test_error_facts_read_the_error_its_journaled_cause_and_stderr():
     event = {"event": "error", "class": "java.io.IOException", "message": "Map failed", "stack": [], "thread": "main",
              "causes": [{"class": "java.lang.OutOfMemoryError", "message": "Map failed"}]}
-    (tmp_path / "journal.jsonl").write_text(json.dumps(event) + "\n")
     run = dm.Run(outcome=dm.Outcome.ERROR, error="java.io.IOException: Map failed\n    at x.y(Z.java:1)",
                  stderr='Exception in thread "JDBM writer" java.lang.OutOfMemoryError: Direct buffer memory\n',
-                 artifacts=tmp_path)
+                 events=(event,))
     names = ["error", "error.cause", 'stderr:Exception in thread "JDBM writer"', "stderr:OkHttp"]
     assert facts.measure(run, names) == {"error": "java.io.IOException: Map failed",
                                          "error.cause": "java.lang.OutOfMemoryError: Map failed",
                                          'stderr:Exception in thread "JDBM writer"': True, "stderr:OkHttp": False}
-    clean = dm.Run(outcome=dm.Outcome.COMPLETED, artifacts=tmp_path)
+    clean = dm.Run(outcome=dm.Outcome.COMPLETED, events=(event,))
     assert facts.measure(clean, ["error", "error.cause"]) == {"error": None, "error.cause": None}
 
 

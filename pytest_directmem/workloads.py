@@ -99,6 +99,7 @@ class Param:
     default: Any = REQUIRED
     help: str = ""
     cli_default: Any = REQUIRED
+    cli_default_unless: str = ""  # another param that, when given, leaves this one unset on the command line
 
     @property
     def cli(self) -> str:
@@ -148,7 +149,8 @@ BUILTINS: dict[str, Builtin] = {b.name: b for b in (
                              Param("hold", "size", 0, default=0, help="direct bytes kept first (the culprit)")),
             (("size", "payload"), ("count", "writes"))),
     Builtin("storm", (_THREADS, Param("size", "size", 1, help="buffer size"),
-                      Param("duration", "duration", default=None, help='how long, "500ms", "2s"', cli_default="2s"),
+                      Param("duration", "duration", default=None, help='how long, "500ms", "2s"', cli_default="2s",
+                            cli_default_unless="per_thread"),
                       Param("per_thread", "count", 1, default=None,
                             help="allocations per thread: bounded by volume, not time (with --duration: whichever first)"))),
 )}

@@ -102,7 +102,7 @@ def build_workload(name: str, args: tuple[str, ...], params: dict[str, Any]) -> 
     if extra:
         raise click.UsageError(f"{name} does not take {_opts(extra)}; it takes {_opts(takes)}")
     for p in b.params:
-        if p.name not in given and p.cli_default is not w.REQUIRED:
+        if p.name not in given and p.cli_default is not w.REQUIRED and p.cli_default_unless not in given:
             given[p.name] = p.cli_default
     missing = [p.name for p in b.params if p.default is w.REQUIRED and p.name not in given]
     if missing:

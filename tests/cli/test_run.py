@@ -90,6 +90,7 @@ def test_every_builtin_workload_is_reachable_from_the_command_line():
         w.socket_write(2, "64k", 10, hold="8m")
     assert build("socket-write", size="64k", count=10) == w.socket_write(1, "64k", 10)
     assert build("storm", size="1m") == w.storm(1, "1m", "2s")
+    assert build("storm", size="1m", per_thread=75) == w.storm(1, "1m", per_thread=75)  # no implicit 2 s bound
     assert build_workload("main", ("com.example.Main", "a", "1"), {}) == w.main("com.example.Main", "a", "1")
     assert build_workload("static", ("a.B#c", "1", "x", "true", "null", "2.5"), {}) == \
         w.static("a.B#c", 1, "x", True, None, 2.5)

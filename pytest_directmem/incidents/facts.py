@@ -20,6 +20,9 @@ zero vs. some GCs rather than GC counts, a frame's presence rather than line num
 | ``direct.pool_used`` | ``"0"`` or ``">0"``: whether the direct pool ever held anything |
 | ``rss_beyond_pool>=<size>`` | peak RSS (cgroup peak in a container) minus the pool's peak is at least size |
 | ``container.oom_killed``, ``exit_code`` | the engine's OOMKilled flag; the worker's exit status |
+| ``oom.caught_by``, ``oom.carried_by`` | the method that caught the first OOM; the first throwable that carried it (None before the harness reports them) |
+| ``oom.thread_unported`` | ``oom.thread`` with ``:PORT`` removed (okhttp names its threads after the URL) |
+| ``workload_completed``, ``mapped.peak_count`` | ``run.workload_completed``; the "mapped" pool's peak buffer count (None where not reported) |
 | ``error`` | the first line of ``run.error`` (``"java.io.IOException: Map failed"``; None without) |
 | ``error.cause`` | ``"class: message"`` of the first cause of the error the workload threw |
 | ``stderr:<text>`` | True when the JVM's stderr has that text (e.g. ``Exception in thread "JDBM writer"``) |
@@ -104,6 +107,11 @@ SIMPLE: dict[str, Callable[[Run], Any]] = {
     "direct.pool_used": lambda run: _some(run.direct.peak_used or 0),
     "container.oom_killed": lambda run: None if run.container is None else run.container.oom_killed,
     "exit_code": lambda run: run.exit_code,
+    "oom.caught_by": lambda run: getattr(run.oom, "caught_by", None),
+    "oom.carried_by": lambda run: (tuple(getattr(run.oom, "carried_by", None) or ()) or (None,))[0],
+    "oom.thread_unported": lambda run: re.sub(r":\d+", "", run.oom.thread) if run.oom and run.oom.thread else None,
+    "workload_completed": lambda run: getattr(run, "workload_completed", None),
+    "mapped.peak_count": lambda run: getattr(getattr(run, "mapped", None), "peak_count", None),
     "error": lambda run: run.error.splitlines()[0] if run.error else None,
     "error.cause": _error_cause,
 }

@@ -205,6 +205,8 @@ def test_error_facts_read_the_error_its_journaled_cause_and_stderr():
     assert facts.measure(run, names) == {"error": "java.io.IOException: Map failed",
                                          "error.cause": "java.lang.OutOfMemoryError: Map failed",
                                          'stderr:Exception in thread "JDBM writer"': True, "stderr:OkHttp": False}
+    ported = dm.Run(outcome=dm.Outcome.DIRECT_OOM, oom=dm.OomError(kind="direct", message="m", thread="OkHttp https://localhost:40123/..."))
+    assert facts.measure(ported, ["oom.thread_unported"]) == {"oom.thread_unported": "OkHttp https://localhost/..."}
     clean = dm.Run(outcome=dm.Outcome.COMPLETED, events=(event,))
     assert facts.measure(clean, ["error", "error.cause"]) == {"error": None, "error.cause": None}
 

@@ -6,7 +6,7 @@
 
 The scenarios (java-fixtures/okhttp/, package ``directmem.okhttp``) are compiled on first use with
 ``javac --release 11`` against okhttp, MockWebServer and okhttp-tls ``4.12.0`` (resolved from Maven
-Central once, then offline: pytest_directmem.mvn) into ``_fixtures/directmem-okhttp.jar``, rebuilt
+Central once, then offline: pytest_directmem.frameworks.maven) into ``_fixtures/directmem-okhttp.jar``, rebuilt
 when the sources change (the jar records their hash). :func:`options` puts okhttp and that jar on
 the run's classpath; the workloads are ``static`` calls into it, so they run on either host.
 """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .. import okhttp
+from ..frameworks import okhttp
 from .model import Incident, Variant
 
 DISPATCHER_DIED = 'stderr:Exception in thread "OkHttp Dispatcher" java.lang.OutOfMemoryError'

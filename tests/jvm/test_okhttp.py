@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 import pytest_directmem as dm
-from pytest_directmem.fixtures import fixtures_jar
+from pytest_directmem.jars import fixtures_jar
 from pytest_directmem.jdk import resolve_jdk
 
 

@@ -87,6 +87,8 @@ def test_workload_values_and_labels():
     assert w.args == ("alloc", "adaptive", "8192", "100", "4", str(256 * MiB))
     assert str(w) == "netty.alloc(8k, allocator=adaptive, count=100, keep_every=4)"
     assert dm.netty.loopback(2, "1m", 3, keep_every=0).label == "netty.loopback(2, 1m, 3, allocator=default, keep_every=0)"
+    d = dm.netty.decode_leak("1m", 1000)
+    assert d.args == ("DecodeLeak#run", str(MiB), "1000") and str(d) == "netty.decode_leak(1m, 1000)"
 
 
 @pytest.mark.parametrize("make, option", [
@@ -97,6 +99,8 @@ def test_workload_values_and_labels():
     (lambda: dm.netty.loopback(2, "8k", 10, wait="forever"), "netty.loopback.wait"),
     (lambda: dm.netty.options("4.2.20.Final", allocator_type="jemalloc"), "netty.allocator_type"),
     (lambda: dm.netty.classpath(""), "netty.version"),
+    (lambda: dm.netty.decode_leak("3g"), "netty.decode_leak.size"),
+    (lambda: dm.netty.decode_leak("1m", 0), "netty.decode_leak.frames"),
 ])
 def test_bad_arguments_are_config_errors(make, option):
     with pytest.raises(dm.ConfigError) as e:

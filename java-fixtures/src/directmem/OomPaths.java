@@ -22,6 +22,7 @@ import java.util.List;
 public final class OomPaths {
     private static final long PAGE = 4096;
     private static final long FILE_SIZE = 1L << 30;
+    private static final int RESERVE_BLOCKS = 512, RESERVE_BLOCK = 32 * 1024;  // 16 MiB of malloc arena
 
     private OomPaths() {}
 
@@ -81,6 +82,7 @@ public final class OomPaths {
         f.deleteOnExit();
         List<MappedByteBuffer> maps = new ArrayList<>();
         Throwable failure = null;
+        long keep = 0;
         long stride = ((size + PAGE - 1) / PAGE + 1) * PAGE;  // a gap page between neighbours
         try (RandomAccessFile raf = new RandomAccessFile(f, "rw")) {
             raf.setLength(FILE_SIZE);
@@ -91,6 +93,14 @@ public final class OomPaths {
             warm.add(ch.map(FileChannel.MapMode.READ_ONLY, 0, size));
             unmapAll(warm);
             pool("mapped");
+            // At the limit even brk fails (the kernel checks the map count), so a malloc that needs
+            // more heap is fatal. Leave free space inside this thread's malloc arena: blocks below
+            // the mmap threshold, all freed but the last one, which keeps them from being trimmed.
+            sun.misc.Unsafe u = Workloads.unsafe();
+            long[] blocks = new long[RESERVE_BLOCKS];
+            for (int b = 0; b < blocks.length; b++) blocks[b] = u.allocateMemory(RESERVE_BLOCK);
+            for (int b = 0; b < blocks.length - 1; b++) u.freeMemory(blocks[b]);
+            keep = blocks[blocks.length - 1];
             try {
                 for (long i = 0; max <= 0 || maps.size() < max; i++) {
                     maps.add(ch.map(FileChannel.MapMode.READ_ONLY, (i * stride) % (FILE_SIZE - stride), size));
@@ -108,6 +118,7 @@ public final class OomPaths {
             if (failure != null) throw failure;
             return "{\"mappings\":" + count + "," + members + "}";
         } finally {
+            if (keep != 0) Workloads.unsafe().freeMemory(keep);
             f.delete();
         }
     }

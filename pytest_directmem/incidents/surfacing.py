@@ -1,9 +1,9 @@
 """Where the OutOfMemoryError surfaces: it ends a worker thread, arrives wrapped, is born as a cause.
 
-The workloads are directmem.OomPaths (java-fixtures/src) and dm.netty.decode_leak. What the
-application sees is pinned from the workload's own notes and from the error it threw; the
-harness's view of every OOM (run.ooms, OomError.thread/caught_by/carried_by) is pinned once it
-reports them.
+The workloads are directmem.OomPaths (java-fixtures/src) and dm.netty.decode_leak. Pinned: the
+harness's view of the first OOM (outcome, thread, the method that caught it, the throwable that
+carried it out, whether the workload still completed) and what the application itself saw (the
+workload's notes). Measured, not pinned: the mapped pool's sampled peak (a sample, not a count).
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from .model import Incident, Variant
 
 LIMITS = {"heap": "64m", "max_direct": "16m"}
 WRITER_DIED = 'stderr:Exception in thread "JDBM writer" java.lang.OutOfMemoryError'
-BG_FACTS = ("exit_code", WRITER_DIED, "note.held", "note.writer_alive", "note.main_returned")
+BG_FACTS = ("oom.kind", "oom.thread", "oom.caught_by", "workload_completed", "exit_code", WRITER_DIED, "note.held",
+            "note.writer_alive", "note.main_returned")
 BACKGROUND = w.static("directmem.OomPaths#backgroundThread", "1m")
 
 BACKGROUND_THREAD = Incident(
@@ -53,7 +54,7 @@ def _netty(version: str) -> Callable[[], dict[str, Any]]:
     return options
 
 
-WRAP_FACTS = ("oom.kind", "error", "error.cause", "note.decoded")
+WRAP_FACTS = ("oom.kind", "oom.carried_by", "oom.caught_by", "workload_completed", "note.decoded")
 
 WRAPPED_OOM = Incident(
     id="wrapped-oom",
@@ -69,7 +70,7 @@ WRAPPED_OOM = Incident(
           "matches OutOfMemoryError only as the top exception and stays silent.",
     variants=(
         Variant("store-write-wrapped", w.static("directmem.OomPaths#wrappedWrite", "1m"), LIMITS,
-                ("oom.kind", "error", "error.cause", "note.held"),
+                ("oom.kind", "oom.carried_by", "oom.caught_by", "workload_completed", "note.held"),
                 shows='1 MiB buffers kept until the OOM, rethrown as IOException("store write failed", oom)'),
         Variant("netty-4.0-decoder", DECODE, _netty(V40), WRAP_FACTS,
                 shows="Netty 4.0.31: a decoder copying 1 MiB frames into kept direct buffers: DecoderException(OOM)"),
@@ -79,7 +80,7 @@ WRAPPED_OOM = Incident(
 )
 
 COMMITTED_HEAP = "-Xms64m"  # = -Xmx: a heap that never grows needs no new mapping at the limit (G1 expansion was fatal)
-MAP_FACTS = ("error", "error.cause", "note.mapped_ok", "note.mapped_pool_count", "note.mapped_pool_bytes",
+MAP_FACTS = ("oom.kind", "note.mapped_ok", "note.mapped_pool_count", "note.mapped_pool_bytes",
              "note.direct_pool_bytes", "hs_err")
 
 
@@ -107,7 +108,8 @@ MAP_FAILED = Incident(
     variants=(
         _maps("small-mappings-until-limit", "4k", 0,
               "4 KiB mappings of a 1 GiB file (every other page) until FileChannel.map fails",
-              ("error", "error.cause", "note.mapped_ok", "note.direct_pool_bytes", "hs_err")),
+              ("oom.kind", "oom.message", "oom.caught_by", "workload_completed", "note.mapped_ok",
+               "note.direct_pool_bytes", "hs_err")),
         _maps("thousand-small-mappings", "4k", 1000,
               "1000 such mappings: they fit; the mapped pool has them, the direct pool nothing"),
         _maps("one-large-mapping", "256m", 1, "the fix: one 256 MiB mapping instead of 65536 small ones"),

@@ -112,33 +112,38 @@ def test_gc_storm_is_bounded_by_volume_and_tells_its_story():
 def test_background_thread_dies_while_the_process_lives_on_even_with_exit_on_oom():
     for name in ("writer-dies", "exit-on-oom-flag"):
         for jdk, f in pinned("background-thread", name).items():
-            assert (f["exit_code"], f["note.writer_alive"], f["note.main_returned"]) == (0, False, True), (name, jdk)
+            assert (f["outcome"], f["oom.thread"], f["oom.caught_by"]) == ("DIRECT_OOM", "JDBM writer", None), (name, jdk)
+            assert (f["exit_code"], f["workload_completed"], f["note.writer_alive"]) == (0, True, False), (name, jdk)
             assert f['stderr:Exception in thread "JDBM writer" java.lang.OutOfMemoryError'] is True, (name, jdk)
 
 
 def test_wrapped_oom_netty_40_wraps_41_does_not_and_map_failed_is_a_cause():
     for jdk, f in pinned("wrapped-oom", "netty-4.0-decoder").items():
-        assert f["error"].startswith("io.netty.handler.codec.DecoderException: java.lang.OutOfMemoryError"), jdk
-        assert f["error.cause"].startswith("java.lang.OutOfMemoryError: "), jdk
+        assert f["outcome"] == "DIRECT_OOM" and f["workload_completed"] is False, jdk
+        assert f["oom.carried_by"].startswith("io.netty.handler.codec.DecoderException: java.lang.OutOfMemoryError"), jdk
     for jdk, f in pinned("wrapped-oom", "netty-4.1-decoder").items():
-        assert (f["outcome"], f["error"]) == ("DIRECT_OOM", None), jdk
+        assert (f["outcome"], f["oom.carried_by"]) == ("DIRECT_OOM", None), jdk
+    for jdk, f in pinned("wrapped-oom", "store-write-wrapped").items():
+        assert (f["oom.carried_by"], f["oom.caught_by"]) == ("java.io.IOException: store write failed",
+                                                             "directmem.OomPaths.wrappedWrite"), jdk
     for jdk, f in pinned("map-failed", "small-mappings-until-limit").items():
-        assert (f["error"], f["error.cause"]) == ("java.io.IOException: Map failed", "java.lang.OutOfMemoryError: Map failed"), jdk
-        assert f["note.direct_pool_bytes"] == 0 and f["hs_err"] is False, jdk
+        assert (f["outcome"], f["oom.message"], f["hs_err"]) == ("NATIVE_OOM", "Map failed", False), jdk
+        assert f["note.direct_pool_bytes"] == 0 and f["note.mapped_ok"] is False, jdk
 
 
 def test_seed_okhttp_fails_in_the_tls_write_where_nio_socket_impl_takes_direct_buffers():
     failing = []
     for jdk, f in pinned("seed-okhttp", "async-post-1000-free").items():
         if f["value.result"] == "response":
-            assert f["value.response_code"] == 200, jdk
+            assert (f["outcome"], f["value.response_code"]) == ("COMPLETED", 200), jdk
             continue
         failing.append(jdk)
+        assert f["outcome"] == "DIRECT_OOM" and f["workload_completed"] is True, jdk
         assert f["value.callback_error_head"] == ("java.io.IOException: canceled due to java.lang.OutOfMemoryError: "
                                                  "Cannot reserve 8230 bytes of direct buffer memory"), jdk
         assert f["value.suppressed"] == "java.lang.OutOfMemoryError", jdk
-        assert f["value.oom_via_try_write"] and f["value.oom_via_temporary_buffer"], jdk
-        assert f["value.callback_thread"].startswith("OkHttp https://localhost/"), jdk
+        assert f["frame:sun.nio.ch.NioSocketImpl.tryWrite"] and f["frame:sun.nio.ch.Util.getTemporaryDirectBuffer"], jdk
+        assert f["oom.thread_unported"].startswith("OkHttp https://localhost/"), jdk
     assert {"17", "21"} <= set(failing), failing
     for jdk, f in pinned("seed-okhttp", "no-culprit").items():
         assert f["value.result"] == "response", jdk

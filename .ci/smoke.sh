@@ -10,13 +10,14 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/directmem-smoke-XXXXXX")
 trap 'rm -rf "$WORK"' EXIT INT TERM
 
 echo "smoke: building the jars the wheel ships (they are build outputs, not in git)"
-"$BUILD_PY" -c 'from pytest_directmem.jars import fixtures_jar; from pytest_directmem.frameworks.netty import scenario_jar; print(fixtures_jar()); print(scenario_jar())'
+"$BUILD_PY" -c 'from pytest_directmem.jars import fixtures_jar; from pytest_directmem.frameworks.netty import scenario_jar; from pytest_directmem.frameworks import okhttp; print(fixtures_jar()); print(scenario_jar()); print(okhttp.scenario_jar())'
 
 echo "smoke: building the wheel (isolated build: setuptools from the index)"
 "$PY" -m venv "$WORK/venv"
 "$WORK/venv/bin/python" -m pip wheel --no-deps --quiet --disable-pip-version-check -w "$WORK/dist" "$ROOT"
 WHEEL=$(ls "$WORK"/dist/pytest_directmem-*.whl)
 for f in pytest_directmem/_fixtures/directmem-fixtures.jar pytest_directmem/_fixtures/directmem-netty.jar \
+         pytest_directmem/_fixtures/directmem-okhttp.jar \
          pytest_directmem/incidents/expected.json; do
     "$PY" -c "import sys, zipfile; sys.exit(0 if '$f' in zipfile.ZipFile('$WHEEL').namelist() else 1)" \
         || { echo "smoke: $f is not in $WHEEL"; exit 1; }

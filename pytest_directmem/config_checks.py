@@ -74,7 +74,6 @@ RESERVED_FLAGS: tuple[tuple[re.Pattern[str], str], ...] = (
 # system properties the harness sets itself or that another option owns: name -> reason
 RESERVED_PROPERTIES: dict[str, str] = {
     "java.class.path": "use classpath=[...]: the harness builds the class path (its runner jar comes first)",
-    "sun.nio.MaxDirectMemorySize": "use max_direct=: the JVM derives this property from -XX:MaxDirectMemorySize",
 }
 
 _SIZE = re.compile(r"^(\d+)([kKmMgGtT]?)$")

@@ -110,3 +110,29 @@ def test_every_environment_variable_is_read_in_one_place_and_documented():
     assert readers == ["backends/local.py", "worker/main.py"]  # PYTHONPATH for the child; the parent's pid
     env = environment({"DIRECTMEM_CACHE": "~/x", "DIRECTMEM_CDS": "0", "DIRECTMEM_REQUIRE_DOCKER": "1"})
     assert env.cache.name == "x" and not env.cds and env.require_docker
+
+
+def _layout_names() -> set[str]:
+    readme = (PKG.parent / "README.md").read_text()
+    section = readme.split("\n## Layout\n", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```", 2)[1]
+    names, parent = set(), ""
+    for line in block.splitlines()[1:]:
+        m = re.match(r"^(\s*)([\w.]+/?)\s", line + " ")
+        if not m or line.strip().startswith("#"):
+            continue
+        indent, name = len(m.group(1)), m.group(2)
+        if indent == 2 and name.endswith("/"):
+            parent = name
+        elif indent == 2:
+            parent = ""
+        names.add((parent if indent > 2 else "") + name)
+    return names
+
+
+def test_the_readme_layout_is_the_tree():
+    tree = {p.parent.name + "/" if p.name == "__init__.py" and p.parent != PKG else
+            str(p.relative_to(PKG)) for p in PKG.rglob("*.py") if p.name not in ("__main__.py",)
+            and not (p.name == "__init__.py" and p.parent == PKG) and "_fixtures" not in p.parts}
+    tree = {t for t in tree if not t.endswith("/__init__.py")}
+    assert _layout_names() == tree

@@ -8,7 +8,7 @@ from ..frameworks import okhttp
 from .model import Incident, Variant
 
 DISPATCHER_DIED = 'stderr:Exception in thread "OkHttp Dispatcher" java.lang.OutOfMemoryError'
-FACTS = ("oom.message", "oom.thread_unported", "frame:sun.nio.ch.NioSocketImpl.tryWrite",
+FACTS = ("oom.message", "oom.thread_unported", "oom.caught_by", "oom.carried_by", "frame:sun.nio.ch.NioSocketImpl.tryWrite",
          "frame:sun.nio.ch.Util.getTemporaryDirectBuffer", "workload_completed", "exit_code", "value.result", "value.response_code", "value.callback_thread", "value.callback_error_head",
          "value.suppressed", "value.oom_via_ssl_socket", "value.oom_via_try_write", "value.oom_via_temporary_buffer",
          "value.tls", DISPATCHER_DIED)

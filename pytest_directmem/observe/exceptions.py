@@ -85,6 +85,7 @@ class LoggedThrow:
     handled: bool | None
     tid: str | None = None
     vm_site: str | None = None  # "memAllocator.cpp, line 134" for the VM's own throws
+    first_caught_by: str | None = None  # the first catch clause (not a finally) that took it, rethrown or not
 
 
 @dataclass
@@ -99,6 +100,7 @@ class _Open:
     frames: list[str] = field(default_factory=list)
     origin: tuple[str, str] | None = None  # (method, bci/pc) of the first frame
     handler: tuple[str, str] | None = None  # (kind, method)
+    first_catch: str | None = None  # the first method whose catch clause (not a finally) took it
     vm_site: str | None = None
     last_was_frame: bool = False
 
@@ -180,6 +182,9 @@ def parse_exceptions_log(text: str, *, oom_only: bool = True) -> tuple[LoggedThr
                 if o is not None and o.class_name == h.group("cls"):
                     o.handler = (h.group("kind"), h.group("method"))
                     o.last_was_frame = False
+                    if h.group("kind") == "matching" and o.first_catch is None:
+                        method = h.group("method")
+                        o.first_catch = next((f for f in reversed(o.frames) if f.rsplit(".", 1)[-1] == method), method)
             continue
         if body.startswith("at ") and body.endswith(")"):
             n = _AT.match(body)
@@ -254,7 +259,8 @@ def _close(o: _Open, names: dict[str, str], handler_lines: bool) -> LoggedThrow:
         last = frames[-1] if frames else None
         caught_by = None if last is None or last in THREAD_ROOTS else last
         handled = False if caught_by is None else None
-    return LoggedThrow(o.class_name, o.message, thread, o.uptime_s, frames, caught_by, handled, o.tid, o.vm_site)
+    return LoggedThrow(o.class_name, o.message, thread, o.uptime_s, frames, caught_by, handled, o.tid, o.vm_site,
+                       o.first_catch)
 
 
 def read_exceptions_log(artifacts: Path, name: str = EXCEPTIONS_LOG) -> tuple[LoggedThrow, ...] | None:

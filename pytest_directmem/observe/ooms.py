@@ -64,14 +64,21 @@ def gather_ooms(logged: tuple[LoggedThrow, ...] | None, reports: list[Reported],
         logged = tuple(t for t in logged if not (t.uptime_s is not None and t.uptime_s >= harness_exit_s
                                                  and "java.lang.ApplicationShutdownHooks.runHooks" in t.frames))
     found: list[tuple[Reported, tuple[str, ...], bool]] = []  # (oom node, carriers, reported uncaught/ended)
-    seen: set[tuple] = set()
+    where: dict[tuple, int] = {}
     for top in [*reports, *uncaught_in_output(output)]:
         for node, carriers in carried_ooms(top):
-            key = (node.class_name, node.message, node.stack[:4], carriers)
-            if key in seen:
+            # one OOM seen several times (journaled, printed by the application inside its carrier, reported
+            # uncaught by the JVM after a rethrow): one entry with what each sighting adds
+            key = (node.class_name, node.message, node.stack[:4])
+            ended = not carriers and top.source != "printed"
+            if key not in where:
+                where[key] = len(found)
+                found.append((node, carriers, ended))
                 continue
-            seen.add(key)
-            found.append((node, carriers, not carriers))
+            k = where[key]
+            old, old_carriers, old_ended = found[k]
+            found[k] = (old if old.thread is not None or node.thread is None else node,
+                        old_carriers or carriers, old_ended or ended)
     out: list[OomError] = []
     pairs = _assign(logged or (), found)
     used = set(pairs.values())
@@ -81,6 +88,8 @@ def gather_ooms(logged: tuple[LoggedThrow, ...] | None, reports: list[Reported],
         caught = t.caught_by
         if _is_harness(caught) or (ended and t.handled is not True):
             caught = None  # it ended the workload (the runner caught it) or its thread (printed uncaught)
+        if caught is None and t.first_caught_by is not None and not _is_harness(t.first_caught_by):
+            caught = t.first_caught_by  # caught, handled (e.g. reported to a callback), then rethrown
         stack = node.stack if node is not None and node.stack else _dedupe(t.frames)
         oom = classify_oom(t.class_name, t.message if t.message is not None else (node.message if node else None),
                            stack, t.thread or (node.thread if node else None))

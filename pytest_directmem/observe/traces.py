@@ -17,6 +17,7 @@ __all__ = ["Reported", "from_journal", "uncaught_in_output", "carried_ooms", "fr
 
 _CLASS = r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+"
 _UNCAUGHT = re.compile(rf'^Exception in thread "(?P<thread>.*?)" (?P<cls>{_CLASS})(?:: (?P<msg>.*))?$')
+_PRINTED = re.compile(rf"^(?P<cls>{_CLASS})(?:: (?P<msg>.*))?$")
 _NESTED = re.compile(rf"^(?P<indent>\t*)(?P<kind>Caused by|Suppressed): (?P<cls>{_CLASS})(?:: (?P<msg>.*))?$")
 _AT = re.compile(r"^(?P<indent>\t*)\s*at (?P<frame>\S.*)$")
 _MORE = re.compile(r"^\t*\s*\.\.\. \d+ (?:more|common frames omitted)$")
@@ -67,16 +68,24 @@ def from_journal(event: dict[str, Any], thread: str | None = None) -> Reported:
 
 
 def uncaught_in_output(text: str) -> list[Reported]:
-    """Every ``Exception in thread "T" ...`` report in the JVM's output, as trees, in output order."""
+    """Every ``Exception in thread "T" ...`` report in the JVM's output, and every other stack trace an
+    application printed (``Throwable.printStackTrace()``, a logger: ``<class>: <message>`` then ``\tat``
+    lines; its thread is unknown), as trees, in output order."""
     lines = [ln.rstrip("\r") for ln in text.splitlines()]
     out: list[Reported] = []
     i = 0
     while i < len(lines):
         m = _UNCAUGHT.match(lines[i])
-        if not m:
+        p = None if m else _PRINTED.match(lines[i])
+        if p is not None and not (i + 1 < len(lines) and _AT.match(lines[i + 1])):
+            p = None
+        if not m and not p:
             i += 1
             continue
-        top = Reported(m.group("cls"), m.group("msg"), (), m.group("thread"), source="output")
+        if m:
+            top = Reported(m.group("cls"), m.group("msg"), (), m.group("thread"), source="output")
+        else:
+            top = Reported(p.group("cls"), p.group("msg"), (), None, source="printed")
         at_indent: dict[int, Reported] = {0: top}
         frames: dict[int, list[str]] = {id(top): []}
         i += 1

@@ -113,20 +113,22 @@ def test_every_environment_variable_is_read_in_one_place_and_documented():
 
 
 def _layout_names() -> set[str]:
+    """Module paths (relative to the package) the README's Layout tree names: indent 2 = the package's own
+    modules and sub-packages ("backends/"), indent 4 = a sub-package's modules (comma lists allowed)."""
     readme = (PKG.parent / "README.md").read_text()
     section = readme.split("\n## Layout\n", 1)[1].split("\n## ", 1)[0]
-    block = section.split("```", 2)[1]
+    lines = section.split("```", 2)[1].splitlines()[2:]  # after "```" and "pytest_directmem/"
     names, parent = set(), ""
-    for line in block.splitlines()[1:]:
-        m = re.match(r"^(\s*)([\w.]+/?)\s", line + " ")
-        if not m or line.strip().startswith("#"):
-            continue
-        indent, name = len(m.group(1)), m.group(2)
-        if indent == 2 and name.endswith("/"):
-            parent = name
-        elif indent == 2:
-            parent = ""
-        names.add((parent if indent > 2 else "") + name)
+    for line in lines:
+        indent = len(line) - len(line.lstrip(" "))
+        if indent == 0 and line.strip():
+            break
+        words = line.strip().split("  ")[0]
+        if indent == 2:
+            parent = words if words.endswith("/") else ""
+            names.add(words)
+        elif indent == 4:
+            names |= {parent + w.strip() for w in words.split(",")}
     return names
 
 
@@ -134,5 +136,5 @@ def test_the_readme_layout_is_the_tree():
     tree = {p.parent.name + "/" if p.name == "__init__.py" and p.parent != PKG else
             str(p.relative_to(PKG)) for p in PKG.rglob("*.py") if p.name not in ("__main__.py",)
             and not (p.name == "__init__.py" and p.parent == PKG) and "_fixtures" not in p.parts}
-    tree = {t for t in tree if not t.endswith("/__init__.py")}
+    tree = {t for t in tree if not t.endswith("/__init__.py")} | {"__init__.py"}
     assert _layout_names() == tree

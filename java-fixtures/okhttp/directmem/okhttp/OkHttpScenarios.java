@@ -86,6 +86,7 @@ public final class OkHttpScenarios {
             Request post = new Request.Builder().url(server.url("/post")).post(RequestBody.create(payload, BYTES)).build();
             client.newCall(post).enqueue(new Callback() {
                 @Override public void onFailure(Call call, IOException e) {
+                    e.printStackTrace();  // what an application's callback does with it: log it
                     failure.set(e);
                     thread.set(Thread.currentThread().getName());
                     done.countDown();

@@ -89,6 +89,19 @@ def investigation_lines(run: Run) -> list[str]:
     return out
 
 
+def _table(css: str, heads: tuple[str, ...], rows: list[tuple[Any, ...]]) -> str:
+    """A table whose numeric columns align right and whose list cells (paths, stacks) are one line each."""
+    def cell(v: Any) -> str:
+        if isinstance(v, (list, tuple)):
+            return f"<td><pre>{esc(chr(10).join(v))}</pre></td>"
+        num = isinstance(v, int) or str(v)[:1].isdigit()  # counts and sizes ("12.0 MiB") align right
+        return f'<td class="num">{esc(str(v))}</td>' if num else f"<td>{esc(str(v))}</td>"
+    body = "".join("<tr>" + "".join(map(cell, r)) + "</tr>" for r in rows)
+    empty = f'<tr><td colspan={len(heads)}>(none)</td></tr>'
+    return (f'<table class="{css}"><tr>' + "".join(f"<th>{esc(h)}</th>" for h in heads) + "</tr>"
+            + (body or empty) + "</table>")
+
+
 def investigation_html(rec: dict[str, Any]) -> str:
     """The run page's section (``rec`` is ``run_record()["diagnosis"]``); "" for None."""
     if not rec:
@@ -97,16 +110,12 @@ def investigation_html(rec: dict[str, Any]) -> str:
     parts = ['<div class="investigation" id="investigation"><h3>Investigation</h3>']
     parts.append(f"<p>dump at the first direct OOM: <code>{esc(rec['dump'] or 'none')}</code></p>")
     if rec["dump"]:
-        rows = "".join(f'<tr><td class="num">{esc(human_size(h["bytes"]))}</td><td class="num">{h["count"]}</td>'
-                       f'<td><pre>{esc(chr(10).join(h["path"]))}</pre></td></tr>' for h in rec["holders"])
-        parts.append('<h4>Holders</h4><table class="holders"><tr><th>bytes</th><th>buffers</th>'
-                     f'<th>path from the GC root</th></tr>{rows or "<tr><td colspan=3>(none)</td></tr>"}</table>')
+        parts.append("<h4>Holders</h4>" + _table("holders", ("bytes", "buffers", "path from the GC root"),
+                                                 [(human_size(h["bytes"]), h["count"], h["path"]) for h in rec["holders"]]))
         parts.append(f'<p class="garbage">garbage: {esc(_garbage_text(rec))}</p>')
     if rec["sites"]:
-        rows = "".join(f'<tr><td class="num">{esc(human_size(s["bytes"]))}</td><td>{esc(s["kind"])}</td>'
-                       f'<td><pre>{esc(chr(10).join(s["stack"]))}</pre></td></tr>' for s in rec["sites"])
-        parts.append('<h4>Allocation sites</h4><table class="sites"><tr><th>bytes</th><th>kind</th>'
-                     f"<th>stack (innermost first)</th></tr>{rows}</table>")
+        parts.append("<h4>Allocation sites</h4>" + _table("sites", ("bytes", "kind", "stack (innermost first)"),
+                                                         [(human_size(s["bytes"]), s["kind"], s["stack"]) for s in rec["sites"]]))
     if rec["native"]:
         rows = "".join(f'<tr><td>{esc(k)}</td><td class="num">{esc(human_size(v))}</td></tr>'
                        for k, v in rec["native"])

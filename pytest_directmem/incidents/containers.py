@@ -17,14 +17,6 @@ def _default(memory: str, shows: str, **options: object) -> Variant:
 
 CONTAINER_DEFAULT = Incident(
     id="container-default",
-    title="In a container the default direct limit follows the heap, which follows the container",
-    sources=("camunda/camunda issue 390", "pravega/pravega issue 6294"),
-    cause="without -XX:MaxDirectMemorySize the limit is Runtime.maxMemory(); in a container the default "
-          "heap is 50% of the memory limit below ~250 MiB, a flat ~128 MiB up to ~512 MiB and 25% above, "
-          "so direct memory gets the same, and a small container also means SerialGC",
-    vary="the container memory, -XX:MaxRAMPercentage, an explicit -XX:MaxDirectMemorySize",
-    story="A service sized for its heap fails with Direct buffer memory in a 512 MiB pod after ~128 MiB "
-          "of direct buffers: nobody set the limit, so it silently became the default heap size.",
     variants=(
         _default("128m", "--memory=128m, no flags: the direct limit the JVM computes"),
         _default("256m", "--memory=256m, no flags"),
@@ -42,14 +34,6 @@ CONTAINER_DEFAULT = Incident(
 
 CONTAINER_OOM_KILL = Incident(
     id="container-oom-kill",
-    title="Heap plus direct memory above the container limit: a kernel OOM kill, no Java error",
-    sources=("pravega/pravega issue 6294",),
-    cause="the direct limit is checked against -XX:MaxDirectMemorySize (or the heap size), never against "
-          "the container; when heap + direct + JVM overhead exceed the cgroup limit the kernel kills the "
-          "process (exit 137): no OutOfMemoryError, no dump, no hs_err",
-    vary="the direct limit against --memory=128m: Java OOM vs. kernel kill (137)",
-    story="A pod restarts with OOMKilled and exit code 137; the logs show no error. The direct limit "
-          "(explicit, or following an -Xmx close to the container size) was larger than what was left.",
     variants=(
         Variant("max-direct-1g", w.hold("1m"), {"backend": "docker", "memory": "128m", "max_direct": "1g"}, KILL_FACTS,
                 shows="--memory=128m with -XX:MaxDirectMemorySize=1g, leaking 1 MiB buffers"),
@@ -67,14 +51,6 @@ CONTAINER_OOM_KILL = Incident(
 
 UNSAFE_OUTSIDE = Incident(
     id="unsafe-outside",
-    title="Unsafe.allocateMemory is invisible to the direct limit and the buffer pool",
-    sources=("seed document (Unsafe section)",),
-    cause="Unsafe.allocateMemory (and mapped buffers, Netty's no-cleaner buffers, JDK 24+ temporary buffers) "
-          "is plain native memory: no MaxDirectMemorySize check, no BufferPoolMXBean entry; only RSS or "
-          "the container's usage show it",
-    vary="local RSS vs. the pool's usage; a container limit",
-    story="Direct-buffer metrics are flat while the process grows by hundreds of MiB, and in a container "
-          "the kernel kills it: the memory was allocated through Unsafe, outside every JVM counter.",
     variants=(
         Variant("local-64m", w.unsafe_alloc("1m", 64), {"heap": "64m", "max_direct": "16m"},
                 ("direct.pool_used", "rss_beyond_pool>=64m"),

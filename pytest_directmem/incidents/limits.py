@@ -14,13 +14,6 @@ def _edge(name: str, fill: str, incr: str, options: dict, shows: str, extra: tup
 
 LIMIT_EDGES = Incident(
     id="limit-edges",
-    title="The edges of -XX:MaxDirectMemorySize: tiny, zero, above the heap, equal to the heap",
-    sources=("openjdk test/jdk/java/nio/Buffer/LimitDirectMemory.java",),
-    cause="the limit is exact to the byte and counts buffer capacities; 0 forbids direct buffers; "
-          "without the flag it is Runtime.maxMemory(); the sun.nio.MaxDirectMemorySize property cannot set it",
-    vary="the @run lines of that test: fill the limit with buffers of a size, then allocate one more",
-    story="What exactly is the limit? The OpenJDK test pins it down; each variant is one of its @run lines "
-          "(fill, then one more buffer), run through the harness on every JDK.",
     variants=(
         _edge("max-10-bytes", "10", "1", {"max_direct": 10},
               "-XX:MaxDirectMemorySize=10: ten 1-byte buffers fit, the eleventh throws"),

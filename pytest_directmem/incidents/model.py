@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from ..result import Run
@@ -82,19 +85,34 @@ class Variant:
         return VariantResult(self, run, measured, expected, tuple(overridden))
 
 
+CATALOG = Path(__file__).with_name("catalog.json")  # what each incident is: prose, kept as data
+
+
+@functools.lru_cache(maxsize=1)
+def _catalog() -> dict[str, dict[str, Any]]:
+    return json.loads(CATALOG.read_text())
+
+
 @dataclass(frozen=True)
 class Incident:
     """A real incident as a runnable scenario: where it was reported, why it happens, its variants."""
 
     id: str
-    title: str
-    sources: tuple[str, ...]
-    cause: str
-    vary: str
-    story: str
     variants: tuple[Variant, ...]
+    title: str = ""  # title, sources, cause, vary and story: from catalog.json by id when not given
+    sources: tuple[str, ...] = ()
+    cause: str = ""
+    vary: str = ""
+    story: str = ""
 
     def __post_init__(self) -> None:
+        described = _catalog().get(self.id)
+        if not self.title:
+            if described is None:
+                raise ValueError(f"incident {self.id}: not described in {CATALOG.name} (title, sources, cause, vary, story)")
+            for key in ("title", "cause", "vary", "story"):
+                object.__setattr__(self, key, described[key])
+            object.__setattr__(self, "sources", tuple(described["sources"]))
         names = [v.name for v in self.variants]
         if len(set(names)) != len(names):
             raise ValueError(f"incident {self.id}: duplicate variant names {names}")

@@ -41,17 +41,6 @@ ADAPTIVE_FACTS = ("oom.kind", "oom.requested", "note.netty_allocator")
 
 NETTY_ADAPTIVE = Incident(
     id="netty-adaptive",
-    title="Netty 4.2's adaptive allocator: a few retained buffers pin whole chunks",
-    sources=("netty/netty issue 15767", "netty/netty issue 15850", "netty/netty issue 14598",
-             "PaperMC/Velocity PR 1570", "Netty 4.2 migration guide (io.netty.allocator.type=pooled)"),
-    cause="4.2 made AdaptiveByteBufAllocator the default; in 4.2.0 it carves buffers out of large "
-          "chunks and frees a chunk only when every buffer in it is released, so keeping one buffer "
-          "in 64 pins nearly all the memory that passed through; later 4.2 releases reuse the space",
-    vary="the Netty version (4.1.140, 4.2.0, 4.2.20), the allocator, -Dio.netty.allocator.type=pooled",
-    story="A server that keeps a few received messages (a cache, a slow leak) runs for years on 4.1. "
-          "After the upgrade to 4.2.0 it dies with Direct buffer memory under the same limit: the "
-          "adaptive allocator pins ~10x the retained bytes. The documented mitigation restores the "
-          "pooled allocator; a later 4.2 fixes it.",
     variants=(
         Variant("4.1-pooled-stream", STREAM, _opts(V41, max_direct="32m"), ADAPTIVE_FACTS,
                 shows="Netty 4.1 (pooled by default): 250 MiB streamed, 1 read buffer in 64 kept, completes in 32 MiB"),
@@ -74,19 +63,6 @@ LIMIT_FACTS = ("oom.kind", "oom.limit", "note.netty_max_direct", "note.netty_no_
 
 NETTY_OWN_LIMIT = Incident(
     id="netty-own-limit",
-    title="Netty's own limit (io.netty.maxDirectMemory) and OutOfDirectMemoryError",
-    sources=("reactor/reactor-netty issue 2061", "spring-cloud/spring-cloud-gateway issue 2090",
-             "netty/netty issue 8081"),
-    cause="Netty counts the buffers it allocates without a Cleaner against io.netty.maxDirectMemory "
-          "(default: the JDK's limit) and throws io.netty.util.internal.OutOfDirectMemoryError. On "
-          "Java 9+ it builds such buffers only with --add-opens java.base/java.nio and "
-          "-Dio.netty.tryReflectionSetAccessible=true; without them 4.1 and early 4.2 count nothing "
-          "and only the JDK's limit applies, while later 4.2 releases count every buffer. On JDK 25 "
-          "Netty 4.2 turns Unsafe off: 4.2.7 then enforces no limit at all",
-    vary="the Netty version, the add-opens, io.netty.maxDirectMemory, the JDK",
-    story="reactor-netty users set io.netty.maxDirectMemory to cap Netty below -XX:MaxDirectMemorySize. "
-          "Whether the cap holds, which error reports it and whether anything is enforced at all "
-          "depends on flags nobody remembers setting, on the Netty release and on the JDK.",
     variants=(
         Variant("4.1-limit-opens", HOLD, _opts(V41, max_direct="64m", netty_max_direct="32m"), LIMIT_FACTS,
                 shows="Netty 4.1, io.netty.maxDirectMemory=32m, add-opens: OutOfDirectMemoryError at 32 MiB"),

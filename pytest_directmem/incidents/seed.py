@@ -11,14 +11,6 @@ CRASH_ON_OOM = "-XX:+CrashOnOutOfMemoryError"
 
 SEED_NO_DUMP = Incident(
     id="seed-no-dump",
-    title="Direct buffer memory OOM without a heap dump",
-    sources=('seed document (Chinese, "why Direct buffer memory OOM has no dump")',),
-    cause="java.nio.Bits.reserveMemory throws the OutOfMemoryError from Java code, so the JVM's own "
-          "OOM hooks (-XX:+HeapDumpOnOutOfMemoryError, -XX:+CrashOnOutOfMemoryError) never run",
-    vary="HeapDumpOnOutOfMemoryError on; CrashOnOutOfMemoryError; a Java heap OOM as the control",
-    story="A service dies with java.lang.OutOfMemoryError: Direct buffer memory. "
-          "-XX:+HeapDumpOnOutOfMemoryError is set, yet no .hprof exists. The same JVM writes a dump "
-          "for a Java heap OOM: the hooks fire only for errors the VM itself raises.",
     variants=(
         Variant("direct-oom", w.hold("1m"), {**LIMITS, "heap_dump_on_oom": True}, DIRECT_FACTS,
                 shows="leaking 1 MiB direct buffers ends in a direct OOM with no heap dump"),
@@ -38,14 +30,6 @@ VICTIM_HOLD = 16 * 2**20 - 1000  # the culprit leaves 1000 bytes of the 16 MiB l
 
 SEED_VICTIM = Incident(
     id="seed-victim",
-    title="An innocent 8 KiB socket write fails while another allocation holds the memory",
-    sources=("seed document (okhttp stack in NioSocketImpl.tryWrite)",),
-    cause="a culprit holds nearly all direct memory; a socket write of a heap byte[] needs a temporary "
-          "direct buffer (sun.nio.ch.Util.getTemporaryDirectBuffer) and is the frame that throws",
-    vary="the JDK: java.net.Socket uses NioSocketImpl with temporary direct buffers on 13+, JDK 11 copies "
-         "through malloc, JDK 24+ takes temporary buffers outside the limit (JDK-8344882)",
-    story="The OOM stack points at an HTTP client's socket write (okhttp, NioSocketImpl.tryWrite), "
-          "but the memory is held elsewhere. Whether the write fails at all depends on the JDK.",
     variants=(
         Variant("victim-write", w.socket_write(1, "8k", 1, hold=VICTIM_HOLD), LIMITS,
                 ("oom.message", "oom.requested", "frame:sun.nio.ch.Util.getTemporaryDirectBuffer",

@@ -22,16 +22,6 @@ BACKGROUND = w.static("directmem.OomPaths#backgroundThread", "1m")
 
 BACKGROUND_THREAD = Incident(
     id="background-thread",
-    title="An uncaught direct OOM kills a worker thread; the process lives on",
-    sources=("camunda/camunda issue 7807", "jankotek/mapdb issue 13"),
-    cause="an OutOfMemoryError that nobody catches ends only the thread that threw it: the default "
-          "uncaught-exception handler prints it to stderr and the other threads go on. "
-          "-XX:+ExitOnOutOfMemoryError fires only for errors the VM raises itself, and a direct OOM is "
-          "thrown from Java code (java.nio.Bits), so the flag does not end the process either",
-    vary="with and without -XX:+ExitOnOutOfMemoryError",
-    story="A storage engine's writer thread dies of Direct buffer memory; the service keeps answering "
-          "health checks with a dead writer and a log line nobody reads. Adding -XX:+ExitOnOutOfMemoryError "
-          "so that the orchestrator restarts it changes nothing.",
     variants=(
         Variant("writer-dies", BACKGROUND, LIMITS, BG_FACTS,
                 shows='thread "JDBM writer" leaks 1 MiB buffers into a 16 MiB limit; main joins it and returns'),
@@ -58,16 +48,6 @@ WRAP_FACTS = ("oom.kind", "oom.carried_by", "oom.caught_by", "workload_completed
 
 WRAPPED_OOM = Incident(
     id="wrapped-oom",
-    title="The OOM reaches the caller as the cause of another exception",
-    sources=("netty/netty issue 4275", "netty/netty issue 1574"),
-    cause="a library catches Throwable around user code and rethrows it wrapped: Netty 4.0's "
-          "ByteToMessageDecoder turns the OutOfMemoryError of a leaking decode() into a DecoderException "
-          "(4.1 rethrows Errors as they are); a storage layer throws IOException(\"store write failed\", oom). "
-          "Whoever checks `catch (OutOfMemoryError e)` or the exception's class never sees it",
-    vary="Netty 4.0.31 vs 4.1; a plain wrapping library",
-    story="Logs show io.netty.handler.codec.DecoderException: java.lang.OutOfMemoryError: Direct buffer "
-          "memory from a decoder that copies frames into direct buffers and never frees them. The alerting "
-          "matches OutOfMemoryError only as the top exception and stays silent.",
     variants=(
         Variant("store-write-wrapped", w.static("directmem.OomPaths#wrappedWrite", "1m"), LIMITS,
                 ("oom.kind", "oom.carried_by", "oom.caught_by", "workload_completed", "note.held"),
@@ -91,20 +71,6 @@ def _maps(name: str, size: str, count: int, shows: str, facts: tuple[str, ...] =
 
 MAP_FAILED = Incident(
     id="map-failed",
-    title="FileChannel.map until vm.max_map_count: IOException: Map failed",
-    sources=("RoaringBitmap/RoaringBitmap issue 14",),
-    cause="every FileChannel.map is one kernel mapping; at vm.max_map_count (65530 by default) mmap fails, "
-          "the JDK runs System.gc() to unmap garbage buffers, retries, then throws IOException(\"Map failed\") "
-          "caused by OutOfMemoryError(\"Map failed\"). Mapped buffers are counted in the \"mapped\" buffer pool, "
-          "never against -XX:MaxDirectMemorySize. Measured, not pinned: how many mappings fit (the JVM's own "
-          "mappings count too: threads, heap, code cache); and sitting at the limit, the JVM itself can die "
-          "of a fatal native OOM (hs_err) whenever it needs a new mapping: even brk is refused at the limit. Measured "
-          "under load and on one core: a first call of a method (metaspace), monitor inflation and deoptimization "
-          "(malloc) and G1 heap expansion each crashed a run; so the workload warms up its failure path, leaves "
-          "16 MiB free in its malloc arena, runs with -Xms equal to -Xmx, and unmaps everything at once",
-    vary="mapping size and count",
-    story="An index that maps one small region per page or segment fails with java.io.IOException: Map failed "
-          "after ~65000 mappings, although the machine has plenty of memory and the direct pool is empty.",
     variants=(
         _maps("small-mappings-until-limit", "4k", 0,
               "4 KiB mappings of a 1 GiB file (every other page) until FileChannel.map fails",

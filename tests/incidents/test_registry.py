@@ -150,8 +150,8 @@ def test_seed_okhttp_fails_in_the_tls_write_where_nio_socket_impl_takes_direct_b
 
 
 def _result(measured: dict, expected: dict | None) -> VariantResult:
-    variant = Incident("demo", "t", ("s",), "c", "v", "st",
-                       (Variant("v1", dm.workloads.churn(1, "1m"), {}, ("heap_dumps",), shows="shows"),)).variants[0]
+    variant = Incident("demo", (Variant("v1", dm.workloads.churn(1, "1m"), {}, ("heap_dumps",), shows="shows"),),
+                       title="t", sources=("s",), cause="c", vary="v", story="st").variants[0]
     run = dm.Run(outcome=dm.Outcome.DIRECT_OOM, jvm=dm.JvmInfo(version="21.0.8", major=21), workload="churn(1, 1m)")
     return VariantResult(variant, run, measured, expected)
 
@@ -179,7 +179,10 @@ def test_unknown_facts_and_duplicate_variants_are_refused():
         Variant("x", dm.workloads.churn(1, "1m"), {}, ("gc.explicit_count",))
     v = Variant("x", dm.workloads.churn(1, "1m"))
     with pytest.raises(ValueError, match="duplicate"):
-        Incident("i", "t", (), "c", "v", "s", (v, v))
+        Incident("i", (v, v), title="t", cause="c", vary="v", story="s")
+    with pytest.raises(ValueError, match="not described in catalog.json"):
+        Incident("undescribed", (v,))
+    assert dm.incidents.get("seed-no-dump").title.startswith("Direct buffer memory OOM")
     with pytest.raises(ValueError, match="already registered"):
         dm.incidents.register(dm.incidents.get("gc-storm"))
 

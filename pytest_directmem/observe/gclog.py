@@ -189,14 +189,11 @@ def _split_groups(body: str) -> tuple[str | None, list[str]]:
     return base.strip(), groups
 
 
+_KINDS = (("Pause Young", "young"), ("Pause Full", "full"), ("Pause", "other"))  # first prefix that matches
+
+
 def _kind(name: str) -> str:
-    if name.startswith("Pause Young"):
-        return "young"
-    if name.startswith("Pause Full"):
-        return "full"
-    if name.startswith("Pause"):
-        return "other"
-    return "concurrent"  # Concurrent ... Cycle, ZGC collections
+    return next((kind for prefix, kind in _KINDS if name.startswith(prefix)), "concurrent")  # Concurrent ..., ZGC
 
 
 def _trigger_cause(text: str) -> str:

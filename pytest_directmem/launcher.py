@@ -26,10 +26,19 @@ def launch(workload: Workload, **options: Any) -> Run:
     return run_config(workload, config)
 
 
+def check_host(workload: Workload, config: JvmConfig) -> None:
+    """ConfigError naming host when the workload cannot run on the config's host (call() needs JPype)."""
+    if config.host == "java" and workload.kind == "call":
+        raise ConfigError("host", config.host, "call() runs Python code in the worker: it needs host='jpype' "
+                                               "(host='java' runs built-ins, main() and static() only)",
+                          config.sources.get("host"))
+
+
 def run_config(workload: Workload, config: JvmConfig) -> Run:
     """The backend runs the worker and writes the artifacts directory; load_run reads it."""
     if not isinstance(workload, Workload):
         raise ConfigError("workload", workload, "build one with dm.workloads.churn(...), hold(...), call(...) ...")
+    check_host(workload, config)
     backend = get_backend(config.backend)
     artifacts = config.artifacts_dir or Path(tempfile.mkdtemp(prefix=f"directmem-{workload.slug}-"))
     artifacts.mkdir(parents=True, exist_ok=True)

@@ -177,6 +177,7 @@ class Run:
     timed_out: bool = False  # the harness killed the run at its timeout
     java_command: str | None = None  # the same run without Python (Java workloads), as a shell line
     cli_command: str | None = None  # the `directmem run ...` line that repeats it
+    host: str = "jpype"  # what started the JVM: "jpype" (the Python worker) or "java" (a plain java launcher)
     events: tuple[dict[str, Any], ...] = field(default=(), compare=False, repr=False)  # the journal, in order
     spec: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # spec.json: what the worker ran
     ooms: tuple[OomError, ...] = ()  # every OutOfMemoryError thrown in the JVM, in throw order; oom is ooms[0]

@@ -135,7 +135,9 @@ def _guarded(fn: Any, *args: Any, **kwargs: Any) -> Any:
 def _validate(workload: Any, kwargs: dict[str, Any]) -> None:
     from ..config import JvmConfig
 
-    JvmConfig.create(**kwargs)  # every option checked before anything is provisioned or started
+    from .launcher import check_host
+
+    check_host(workload, JvmConfig.create(**kwargs))  # every option checked before anything is provisioned or started
     if kwargs.get("backend") == "docker":
         from ..backends.docker import jdk_major
 

@@ -77,6 +77,7 @@ def load_run(artifacts_dir: str | os.PathLike[str]) -> Run:
         time_to_oom_s=tto, notes=tuple(status.get("notes") or ()) + tuple(notes), timed_out=timed_out,
         java_command=status.get("java_command"), cli_command=status.get("cli_command"), events=events, spec=spec,
         ooms=ooms, workload_completed=ending[0], mapped=mapped,
+        host=str(status.get("host") or spec.get("host") or "jpype"),
     )
 
 

@@ -72,7 +72,7 @@ def main(argv: list[str]) -> int:
             return EXIT_START_FAILED
         args = list(spec["jvm_args"])
         set_launcher_env(args)
-        journal.write("jvm_starting", libjvm=spec["libjvm"], args=args, jpype=jpype.__version__)
+        journal.write("jvm_starting", libjvm=spec["libjvm"], args=args, jpype=jpype.__version__, host_rss=_rss())
         try:
             jpype.startJVM(spec["libjvm"], *args, classpath=spec["classpath"], convertStrings=False, interrupt=False)
         except Exception as e:  # noqa: BLE001 - anything here means the JVM did not start
@@ -91,6 +91,15 @@ def main(argv: list[str]) -> int:
         code = EXIT_ERROR  # the java launcher: a main() that throws (an OOM too) exits with 1
     runner.exit(code)  # System.exit: no Python finalization
     return EXIT_ERROR  # not reached
+
+
+def _rss() -> int | None:
+    """This process's resident set in bytes before the JVM exists: the JPype host's own footprint."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def set_launcher_env(jvm_args: list[str]) -> None:

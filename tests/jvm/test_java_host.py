@@ -31,6 +31,10 @@ def test_builtins_give_the_same_run_on_both_hosts(backend, directmem):
     assert runs["java"].oom.message == runs["jpype"].oom.message
     assert _files(runs["java"]) == _files(runs["jpype"])
     assert "directmem.Main" in runs["java"].command and "pytest_directmem.worker" not in runs["java"].command
+    events = {e["event"]: e for e in runs["jpype"].events}
+    assert events["gc_bridge_detached"]["callbacks"] >= 1  # JPype registered its GC bridge; the worker took it out
+    assert events["jvm_starting"]["host_rss"] > 0  # the Python host's own footprint before the JVM exists
+    assert not {"gc_bridge_detached", "jvm_starting"} & {e["event"] for e in runs["java"].events}
 
 
 @pytest.mark.skipif(not HAS_JAVAC, reason="needs javac")

@@ -18,7 +18,7 @@ def launch(workload: Workload, **options: Any) -> Run:
     """Run one workload in a fresh JVM and return what happened.
 
     Options: jdk, backend, heap, max_direct, explicit_gc, gc, heap_dump_on_oom, flags, properties,
-    classpath, memory, cpus, timeout, artifacts_dir (see README). Raises ConfigError before any
+    classpath, memory, cpus, timeout, artifacts_dir, host (see README). Raises ConfigError before any
     process starts when an option or the workload is bad.
     """
     sources = options.pop("_sources", None)

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pytest_directmem as dm  # noqa: E402
 from pytest_directmem.config import JvmConfig, to_jvm_args  # noqa: E402
-from pytest_directmem.fixtures import fixtures_jar  # noqa: E402
+from pytest_directmem.jars import fixtures_jar  # noqa: E402
 from pytest_directmem.jdk import resolve_jdk  # noqa: E402
 
 CHURN = (dm.workloads.churn(200, "1m"), dict(heap="64m", max_direct="16m", explicit_gc="disabled"))

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_directmem.config import JvmConfig, to_jvm_args
-from pytest_directmem.fixtures import fixtures_jar
+from pytest_directmem.jars import fixtures_jar
 from pytest_directmem.jdk import resolve_jdk
 from pytest_directmem.observe.gclog import parse_gc_log_file
 from pytest_directmem.observe.oom import parse_oom_from_output

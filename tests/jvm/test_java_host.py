@@ -4,7 +4,7 @@ import pytest
 
 import pytest_directmem as dm
 from pytest_directmem.backends.cds import archive_path
-from pytest_directmem.fixtures import fixtures_jar
+from pytest_directmem.jars import fixtures_jar
 from pytest_directmem.jdk import resolve_jdk
 from tests.jvm import python_workloads
 from tests.jvm.java_classes import HAS_JAVAC, compile_leak

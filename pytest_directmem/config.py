@@ -22,6 +22,7 @@ from .observe.exceptions import xlog_option as exceptions_xlog
 from .units import format_size, human_size, parse_size  # noqa: F401 - re-exported: sizes are options' units
 
 BACKENDS = ("local", "docker")
+HOSTS = ("jpype", "java")  # what starts the JVM: the Python worker through JPype, or a plain `java` launcher
 EXPLICIT_GC = ("enabled", "disabled", "concurrent")
 GCS = {  # canonical name -> selecting flag
     "G1": "-XX:+UseG1GC",
@@ -212,6 +213,9 @@ _float = lambda v: f"{v:g}"  # noqa: E731
 OPTIONS: tuple[Option, ...] = (
     Option("backend", "local", _choice("backend", BACKENDS), "where runs happen: local (child process, default) or "
            "docker (containers with cgroup limits)", ("--backend",), "choice", BACKENDS, session=True),
+    Option("host", "jpype", _choice("host", HOSTS), "what starts the JVM: jpype (the Python worker, default; the "
+           "only host for call()) or java (a plain java launcher runs the same Java runner)", ("--host",), "choice",
+           HOSTS, session=True),
     Option("jdk", None, _jdk, 'JDK: "system" (default), a major (11, 17, 21, 25: provisioned when missing) or a '
            "JAVA_HOME; for pytest a comma list parametrizes tests (ids jdk11...)", ("--jdk",), session=True,
            show=lambda v: v or "system"),
@@ -268,6 +272,7 @@ class JvmConfig:
     timeout: float = 60.0
     diagnose: bool = False
     artifacts_dir: Path | None = None
+    host: str = "jpype"
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod

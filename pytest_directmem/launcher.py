@@ -18,8 +18,8 @@ def launch(workload: Workload, **options: Any) -> Run:
     """Run one workload in a fresh JVM and return what happened.
 
     Options: jdk, backend, heap, max_direct, explicit_gc, gc, heap_dump_on_oom, flags, properties,
-    classpath, memory, cpus, timeout, artifacts_dir (see README). Raises ConfigError before any
-    process starts when an option or the workload is bad; a directory the harness made for the run is
+    classpath, memory, cpus, timeout, artifacts_dir, host, diagnose (see README). Raises ConfigError before
+    any process starts when an option or the workload is bad; a directory the harness made for the run is
     removed again then. Without artifacts_dir the artifacts go to a new directory under
     runs_dir.runs_root() (~/.cache/pytest-directmem/runs, pruned after 7 days); ``run.cleanup()`` or
     ``with dm.launch(...) as run:`` removes it at once.
@@ -29,10 +29,19 @@ def launch(workload: Workload, **options: Any) -> Run:
     return run_config(workload, config)
 
 
+def check_host(workload: Workload, config: JvmConfig) -> None:
+    """ConfigError naming host when the workload cannot run on the config's host (call() needs JPype)."""
+    if config.host == "java" and workload.kind == "call":
+        raise ConfigError("host", config.host, "call() runs Python code in the worker: it needs host='jpype' "
+                                               "(host='java' runs built-ins, main() and static() only)",
+                          config.sources.get("host"))
+
+
 def run_config(workload: Workload, config: JvmConfig) -> Run:
     """The backend runs the worker and writes the artifacts directory; load_run reads it."""
     if not isinstance(workload, Workload):
         raise ConfigError("workload", workload, "build one with dm.workloads.churn(...), hold(...), call(...) ...")
+    check_host(workload, config)
     backend = get_backend(config.backend)
     made = config.artifacts_dir is None or not config.artifacts_dir.exists()
     artifacts = config.artifacts_dir or new_run_dir(workload.slug)

@@ -76,7 +76,9 @@ def pytest_report_header(config: pytest.Config) -> str:
     jdks: Setting = s["jdk"]
     jdk_text = ",".join(jdks.value) if jdks.value else "system"
     keep = ", keeping artifacts in ./directmem-artifacts" if config.getoption("directmem_keep") else ""
-    return f"directmem: backend={backend.value} ({backend.source}), jdk={jdk_text} ({jdks.source}){keep}"
+    host: Setting = s["host"]
+    return (f"directmem: backend={backend.value} ({backend.source}), host={host.value} ({host.source}), "
+            f"jdk={jdk_text} ({jdks.source}){keep}")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

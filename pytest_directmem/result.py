@@ -206,6 +206,7 @@ class Run:
     java_command: str | None = None  # the same run without Python (Java workloads), as a shell line
     cli_command: str | None = None  # the `directmem run ...` line that repeats it
     diagnosis: Diagnosis | None = None  # diagnose=True: dump at the first direct OOM, holders, sites, native
+    host: str = "jpype"  # what started the JVM: "jpype" (the Python worker) or "java" (a plain java launcher)
     events: tuple[dict[str, Any], ...] = field(default=(), compare=False, repr=False)  # the journal, in order
     spec: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # spec.json: what the worker ran
     ooms: tuple[OomError, ...] = ()  # every OutOfMemoryError thrown in the JVM, in throw order; oom is ooms[0]

@@ -27,7 +27,7 @@ def _stamp(path: str) -> str:
     return f"{path}:{st.st_size}:{st.st_mtime_ns}"
 
 
-def archive_path(jdk: Jdk, classpath: list[str], user_flags: tuple[str, ...]) -> Path | None:
+def archive_path(jdk: Jdk, classpath: list[str], user_flags: tuple[str, ...], host: str = "jpype") -> Path | None:
     """Where this (JDK, classpath)'s archive lives, or None when CDS is not for this run."""
     from ..environment import environment
 
@@ -37,23 +37,37 @@ def archive_path(jdk: Jdk, classpath: list[str], user_flags: tuple[str, ...]) ->
         return None
     if not (jdk.home / "lib" / "server" / "classes.jsa").is_file():
         return None
-    try:
-        import jpype
-    except ImportError:
+    if host == "java":
+        key = "\n".join(["java", str(jdk.home), jdk.version, _stamp(str(jdk.libjvm)), *map(_stamp, classpath)])
+        return cache_dir() / "cds" / f"{hashlib.sha256(key.encode()).hexdigest()[:20]}.jsa"
+    jpype_files = _jpype_files()
+    if jpype_files is None:
         return None
-    key = "\n".join([str(jdk.home), jdk.version, _stamp(str(jdk.libjvm)), jpype.__version__, _stamp(jpype.__file__),
+    key = "\n".join([str(jdk.home), jdk.version, _stamp(str(jdk.libjvm)), *map(_stamp, jpype_files),
                      *map(_stamp, classpath)])
     return cache_dir() / "cds" / f"{hashlib.sha256(key.encode()).hexdigest()[:20]}.jsa"
 
 
+def _jpype_files() -> list[str] | None:
+    """JPype's Python package and C extension, located without importing them: `import jpype` in the
+    launching process costs 0.1-0.5 s (its C module imports numpy when installed). None: not installed."""
+    from importlib.util import find_spec
+
+    try:
+        files = [spec.origin for spec in (find_spec("jpype"), find_spec("_jpype")) if spec is not None and spec.origin]
+    except (ImportError, ValueError):
+        return None
+    return files if len(files) == 2 else None
+
+
 def flags(jdk: Jdk, classpath: list[str], user_flags: tuple[str, ...],
-          warm_up: Callable[[list[str], Path], int | None]) -> list[str]:
+          warm_up: Callable[[list[str], Path], int | None], host: str = "jpype") -> list[str]:
     """The flags that map the archive, dumping it first (once, under a lock) with `warm_up`.
 
     warm_up(extra_flags, directory) runs a short worker and returns its exit code. A failed dump
     leaves a .failed marker so later runs do not pay for it again.
     """
-    final = archive_path(jdk, classpath, user_flags)
+    final = archive_path(jdk, classpath, user_flags, host)
     if final is None:
         return []
     failed = final.with_suffix(".failed")

@@ -38,10 +38,11 @@ class ProcessResult:
 
 
 def worker_spec(workload: Workload, *, libjvm: str, jvm_args: list[str], classpath: list[str],
-                sys_path: list[str]) -> dict[str, Any]:
+                sys_path: list[str], host: str = "jpype") -> dict[str, Any]:
     """The JSON the worker reads (spec.json); the journal and samples are written beside it."""
     return {
         "version": 1,
+        "host": host,
         "libjvm": libjvm,
         "jvm_args": jvm_args,
         "classpath": classpath,
@@ -67,6 +68,7 @@ def write_status(artifacts: Path, proc: ProcessResult, workload: Workload, confi
     A.write_status(
         artifacts, exit_code=proc.exit_code, signal=sig, timed_out=proc.timed_out, duration_s=proc.duration_s,
         peak_rss=proc.peak_rss, command=proc.command, java_command=proc.java_command, cli_command=again, backend=backend,
+        host=config.host,
         workload=str(workload), limits=config.describe(),
         java={"version": proc.java_version, "major": proc.java_major, "home": proc.java_home},
         container=None if proc.container is None else dataclasses.asdict(proc.container), notes=list(proc.notes),
@@ -77,6 +79,19 @@ def user_sys_path() -> list[str]:
     """The parent's import path (so call() workloads import the same modules), minus the stdlib."""
     stdlib = {os.path.dirname(os.__file__)}
     return [p for p in sys.path if p and os.path.isdir(p) and p not in stdlib and "lib-dynload" not in p]
+
+
+def java_host_argv(java: str, jvm_args: list[str], classpath: list[str], workload: Workload,
+                   directory: str) -> list[str]:
+    """The "java" host: a plain `java` launcher runs directmem.Main, which does what the worker does
+    through JPype (journal, sampler, the workload, the exit codes). Paths are as the JVM sees them."""
+    spec = workload.to_spec()
+    kind = ["--kind", workload.kind] if workload.kind != "builtin" else []
+    if workload.kind == "static":
+        kind += ["--types", ",".join(spec["types"])]
+    d = directory.rstrip("/")
+    return [java, *jvm_args, "-cp", os.pathsep.join(classpath), "directmem.Main", "--journal", f"{d}/{A.JOURNAL}",
+            "--samples", f"{d}/{A.SAMPLES}", "--interval", str(SAMPLE_INTERVAL_MS), *kind, workload.name, *spec["args"]]
 
 
 def bare_java_command(java: str, jvm_args: list[str], classpath: list[str], workload: Workload) -> str | None:

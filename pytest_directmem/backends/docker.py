@@ -30,7 +30,8 @@ from ..jars import fixtures_jar
 from ..result import ContainerInfo
 from ..workloads import Workload
 from .. import artifacts as A
-from .common import PACKAGE_ROOT, ProcessResult, bare_java_command, user_sys_path, worker_spec, write_status
+from .common import (PACKAGE_ROOT, ProcessResult, bare_java_command, java_host_argv, user_sys_path, worker_spec,
+                     write_status)
 from .cgroup import PeakPoller
 from .engine import docker_client, engine_url
 from .reaper import (LABEL_ARTIFACTS, LABEL_HOST, LABEL_PID, LABEL_PID_START, LABEL_SESSION,  # noqa: F401 - API
@@ -55,7 +56,8 @@ TMPFS = {"/tmp": "rw,nosuid,nodev,size=64m,mode=1777"}
 HARDENING: dict[str, Any] = {"cap_drop": ["ALL"], "security_opt": ["no-new-privileges"], "read_only": True,
                              "tmpfs": TMPFS}
 RUN_SCRIPT = ('W=; command -v timeout >/dev/null 2>&1 && W="timeout -s KILL {watchdog}"; '
-              'exec $W python3 -m pytest_directmem.worker {spec} >{out} 2>{err}')
+              'exec $W {argv} >{out} 2>{err}')
+JAVA = "/opt/jdk/bin/java"
 
 _lock = threading.Lock()
 _images: dict[int, str] = {}
@@ -170,8 +172,13 @@ def plan_run(workload: Workload, config: JvmConfig, artifacts: Path, *, image: s
         profiler_target = f"{PROFILER_DIR}/{profiler.name}"
         mounts.append(Mount(str(profiler), profiler_target))
     jvm_args = to_jvm_args(config, ARTIFACTS, major, profiler_target)
-    spec = worker_spec(workload, libjvm=LIBJVM, jvm_args=jvm_args, classpath=classpath, sys_path=sys_path)
-    script = RUN_SCRIPT.format(watchdog=int(config.timeout + WATCHDOG_GRACE_S), spec=f"{ARTIFACTS}/{A.SPEC}",
+    spec = worker_spec(workload, libjvm=LIBJVM, jvm_args=jvm_args, classpath=classpath, sys_path=sys_path,
+                       host=config.host)
+    if config.host == "java":
+        argv = java_host_argv(JAVA, jvm_args, classpath, workload, ARTIFACTS)
+    else:
+        argv = ["python3", "-m", "pytest_directmem.worker", f"{ARTIFACTS}/{A.SPEC}"]
+    script = RUN_SCRIPT.format(watchdog=int(config.timeout + WATCHDOG_GRACE_S), argv=shlex.join(argv),
                                out=f"{ARTIFACTS}/{A.STDOUT}", err=f"{ARTIFACTS}/{A.STDERR}")
     limits: dict[str, Any] = {"network_mode": "none", "pids_limit": PIDS_LIMIT, **HARDENING}
     if config.memory is not None:
@@ -245,7 +252,7 @@ class DockerBackend:
                 _images.pop(major, None)
             plan.image = image_for(major, client)
             code, timed_out, duration, peak, info = run_container(client, plan, artifacts, config.timeout)
-        java = bare_java_command("/opt/jdk/bin/java", plan.jvm_args, plan.classpath, workload)
+        java = bare_java_command(JAVA, plan.jvm_args, plan.classpath, workload)
         proc = ProcessResult(
             exit_code=code, timed_out=timed_out, duration_s=duration, command=docker_run_command(plan, plan.command),
             java_major=major, java_home="/opt/jdk", peak_rss=peak, container=info,

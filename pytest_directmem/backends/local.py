@@ -19,7 +19,8 @@ from ..workloads import Workload, churn
 from .. import artifacts as A
 from ..diagnose.profiler import library_for
 from . import cds
-from .common import PACKAGE_ROOT, ProcessResult, bare_java_command, user_sys_path, worker_spec, write_status
+from .common import (PACKAGE_ROOT, ProcessResult, bare_java_command, java_host_argv, user_sys_path, worker_spec,
+                     write_status)
 
 THREAD_DUMP_GRACE_S = 1.0
 CDS_WARM_UP = churn(1, "4k")  # loads what every run loads: JPype, the runner, JMX, NIO
@@ -38,16 +39,22 @@ class LocalBackend:
                "DIRECTMEM_PARENT_PID": str(os.getpid())}
 
         def start(w: Workload, args: list[str], directory: Path, timeout: float) -> tuple[list[str], tuple]:
-            spec = worker_spec(w, libjvm=str(jdk.libjvm), jvm_args=args, classpath=classpath, sys_path=user_sys_path())
-            argv = [sys.executable, "-m", "pytest_directmem.worker", str(A.write_spec(directory, spec))]
+            spec = worker_spec(w, libjvm=str(jdk.libjvm), jvm_args=args, classpath=classpath, sys_path=user_sys_path(),
+                               host=config.host)
+            path = A.write_spec(directory, spec)
+            if config.host == "java":
+                argv = java_host_argv(str(jdk.java), args, classpath, w, str(directory))
+                return argv, run_group(argv, env=env, cwd=directory, timeout=timeout, die_with_parent=True)
+            argv = [sys.executable, "-m", "pytest_directmem.worker", str(path)]
             return argv, run_group(argv, env=env, cwd=directory, timeout=timeout)
 
         def warm_up(extra: list[str], directory: Path) -> int | None:
             return start(CDS_WARM_UP, extra + to_jvm_args(JvmConfig(), str(directory), jdk.major), directory, 60)[1][0]
 
-        cds_flags = cds.flags(jdk, classpath, config.flags, warm_up)
+        cds_flags = cds.flags(jdk, classpath, config.flags, warm_up, host=config.host)
         argv, (code, timed_out, duration, rss) = start(workload, cds_flags + jvm_args, artifacts, config.timeout)
-        command = f"cd {shlex.quote(str(artifacts))} && PYTHONPATH={shlex.quote(pythonpath)} {shlex.join(argv)}"
+        command = f"cd {shlex.quote(str(artifacts))} && " + (
+            shlex.join(argv) if config.host == "java" else f"PYTHONPATH={shlex.quote(pythonpath)} {shlex.join(argv)}")
         proc = ProcessResult(
             exit_code=code, timed_out=timed_out, duration_s=duration, command=command, peak_rss=rss,
             java_version=jdk.version, java_major=jdk.major, java_home=str(jdk.home),
@@ -57,14 +64,17 @@ class LocalBackend:
         return proc
 
 
-def run_group(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: float) -> tuple[int | None, bool, float, int | None]:
+def run_group(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: float,
+              die_with_parent: bool = False) -> tuple[int | None, bool, float, int | None]:
     """Run argv in a new session with stdout/stderr into cwd's files; kill the whole group on timeout,
-    on Ctrl-C and on any error. Returns (exit code, timed out, seconds, peak RSS bytes)."""
+    on Ctrl-C and on any error. Returns (exit code, timed out, seconds, peak RSS bytes).
+    die_with_parent: the kernel SIGKILLs the child when this process dies (the Python worker does this
+    itself; a plain `java` cannot)."""
     reaped: dict[str, Any] = {}
     with open(cwd / A.STDOUT, "wb") as out, open(cwd / A.STDERR, "wb") as err:
         t0 = time.monotonic()
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=cwd, env=env,
-                                start_new_session=True)
+                                start_new_session=True, preexec_fn=_pdeathsig if die_with_parent else None)
 
     def reap() -> None:  # wait4 gives this child's own peak RSS
         _, status, usage = os.wait4(proc.pid, 0)
@@ -85,6 +95,13 @@ def run_group(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: float
         proc.returncode = os.waitstatus_to_exitcode(reaped["status"]) if "status" in reaped else -9
     duration = reaped.get("t", time.monotonic()) - t0
     return proc.returncode, timed_out, duration, reaped.get("rss")
+
+
+def _pdeathsig() -> None:  # runs in the child between fork and exec
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL: survives exec
 
 
 def _signal_group(pgid: int, sig: int) -> None:

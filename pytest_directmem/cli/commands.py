@@ -149,8 +149,9 @@ def _guarded(fn: Any, *args: Any, **kwargs: Any) -> Any:
 
 def _validate(workload: Any, kwargs: dict[str, Any]) -> None:
     from ..config import JvmConfig
+    from ..launcher import check_host
 
-    JvmConfig.create(**kwargs)  # every option checked before anything is provisioned or started
+    check_host(workload, JvmConfig.create(**kwargs))  # every option checked before anything is provisioned or started
     if kwargs.get("backend") == "docker":
         from ..backends.docker import jdk_major
 

@@ -80,6 +80,7 @@ def load_run(artifacts_dir: str | os.PathLike[str]) -> Run:
         java_command=status.get("java_command"), cli_command=status.get("cli_command"), events=events, spec=spec,
         ooms=ooms, workload_completed=ending[0], mapped=mapped,
         diagnosis=diagnosis,
+        host=str(status.get("host") or spec.get("host") or "jpype"),
     )
 
 

@@ -60,19 +60,28 @@ def main(argv: list[str]) -> int:
     if spec["workload"]["kind"] != "call" and "numpy" not in sys.modules:
         # JPype's C module imports numpy when it is installed (~60 ms): only Python workloads can use it.
         sys.modules["numpy"] = None  # type: ignore[assignment]
+    import gc
+
+    real_callbacks = gc.callbacks
+    gc.callbacks = decoy = []  # JPype appends its GC bridge here, not to the list Python's collector calls
     try:
-        import jpype
-    except ImportError as e:
-        journal.write("error", **{"class": "ImportError", "message": f"jpype is not importable: {e}", "stack": []})
-        return EXIT_START_FAILED
-    args = list(spec["jvm_args"])
-    journal.write("jvm_starting", libjvm=spec["libjvm"], args=args, jpype=jpype.__version__)
-    try:
-        jpype.startJVM(spec["libjvm"], *args, classpath=spec["classpath"], convertStrings=False, interrupt=False)
-    except Exception as e:  # noqa: BLE001 - anything here means the JVM did not start
-        journal.write("error", phase="jvm_start", **{"class": type(e).__name__, "message": str(e),
-                                                     "stack": _traceback()})
-        return EXIT_START_FAILED
+        try:
+            import jpype
+        except ImportError as e:
+            journal.write("error", **{"class": "ImportError", "message": f"jpype is not importable: {e}", "stack": []})
+            return EXIT_START_FAILED
+        args = list(spec["jvm_args"])
+        set_launcher_env(args)
+        journal.write("jvm_starting", libjvm=spec["libjvm"], args=args, jpype=jpype.__version__, host_rss=_rss())
+        try:
+            jpype.startJVM(spec["libjvm"], *args, classpath=spec["classpath"], convertStrings=False, interrupt=False)
+        except Exception as e:  # noqa: BLE001 - anything here means the JVM did not start
+            journal.write("error", phase="jvm_start", **{"class": type(e).__name__, "message": str(e),
+                                                         "stack": _traceback()})
+            return EXIT_START_FAILED
+    finally:
+        gc.callbacks = real_callbacks
+    journal.write("gc_bridge_detached", callbacks=len(decoy) + detach_gc_bridge())
     runner = jpype.JClass("directmem.Runner")
     runner.init(journal.path, os.path.join(base, SAMPLES),
                 int(spec.get("sample_interval_ms", 10)))
@@ -82,6 +91,51 @@ def main(argv: list[str]) -> int:
         code = EXIT_ERROR  # the java launcher: a main() that throws (an OOM too) exits with 1
     runner.exit(code)  # System.exit: no Python finalization
     return EXIT_ERROR  # not reached
+
+
+def _rss() -> int | None:
+    """This process's resident set in bytes before the JVM exists: the JPype host's own footprint."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def set_launcher_env(jvm_args: list[str]) -> None:
+    """Do what the `java` launcher does before it creates the JVM and JPype does not.
+
+    JDK 11's NMT reads its level from the environment variable NMT_LEVEL_<pid>, which the launcher
+    sets from -XX:NativeMemoryTracking=LEVEL (java.base/share/native/libjli/java.c); without it NMT
+    stays off ("Native Memory Tracking did not setup properly, using wrong launcher?"). JDK 17+ read
+    the flag itself and ignore the variable.
+    """
+    for a in jvm_args:
+        if a.startswith("-XX:NativeMemoryTracking="):
+            os.environ[f"NMT_LEVEL_{os.getpid()}"] = a.split("=", 1)[1]
+
+
+def detach_gc_bridge() -> int:
+    """Remove JPype's GC bridge from Python's gc.callbacks; returns how many entries were removed.
+
+    JPype (native/common/jp_gc.cpp, 1.x) appends `_jpype._collect` to `gc.callbacks` (1.7.1 twice). After
+    a Python collection it compares the process's malloc usage with a high-water mark and calls
+    `System.gc()` when it grew; direct buffers are malloc'ed, so direct-heavy runs get full GCs the
+    workload never asked for (JFR jdk.SystemGC on thread "Python Reference Queue", through
+    JPypeReferenceNative.wake, and on "main" through TypeFactoryNative.newWrapper). Without the
+    callback JPype's reference queue still runs: a Java GC still wakes a Python collection that releases
+    Python objects Java no longer references, it just never calls back into System.gc().
+
+    The worker first lets JPype register it into a decoy list (gc.callbacks is swapped during
+    import and startJVM: Python's collector calls the interpreter's own list, not the module
+    attribute); this removes any entry that still reached the real list.
+    """
+    import gc
+
+    before = len(gc.callbacks)
+    gc.callbacks[:] = [cb for cb in gc.callbacks
+                       if not (getattr(cb, "__name__", "") == "_collect" and getattr(cb, "__module__", "") == "_jpype")]
+    return before - len(gc.callbacks)
 
 
 def run_workload(jpype: Any, runner: Any, w: dict[str, Any], journal: Journal) -> str:

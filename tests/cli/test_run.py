@@ -107,3 +107,15 @@ def test_help_documents_workloads_exit_codes_and_variants():
         assert text in r.output
     r = invoke("compare", "--help")
     assert "--variant" in r.output and "expect=direct-oom" in r.output
+
+
+def test_host_option_runs_the_java_host_and_refuses_call(tmp_path):
+    exe = [sys.executable, "-c", "from pytest_directmem.cli import main; main()"]
+    proc = subprocess.run(exe + ["run", "hold", "--size", "1m", "--count", "2", "--host", "java", "-q", "--json",
+                                 "--artifacts-dir", str(tmp_path / "a")], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert '"host": "java"' in proc.stdout
+    assert "directmem.Main" in (tmp_path / "a" / "status.json").read_text()
+    proc = subprocess.run(exe + ["run", "call", "tests.jvm.python_workloads:pool_count", "1", "--host", "java"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "invalid host='java'" in proc.stderr, proc.stderr

@@ -31,3 +31,13 @@ def python_heap_hog(jvm):
     held = ArrayList()
     while True:
         held.add(jvm.JArray(jvm.JByte)(1 << 20))
+
+
+def python_churn(jvm, count, size):
+    """A Python loop that allocates direct buffers and drops each one (the churn written in Python)."""
+    ByteBuffer = jvm.JClass("java.nio.ByteBuffer")
+    for _ in range(count):
+        b = ByteBuffer.allocateDirect(size)
+        b.put(0, 1)
+        del b
+    return count

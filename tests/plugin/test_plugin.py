@@ -17,9 +17,9 @@ def test_report_header_names_settings_and_sources(pytester, monkeypatch):
     pytester.makepyfile("def test_x(): pass")
     monkeypatch.setenv("DIRECTMEM_JDK", "21")
     result = pytester.runpytest_subprocess()
-    result.stdout.fnmatch_lines(["directmem: backend=local (default), jdk=21 (DIRECTMEM_JDK)"])
+    result.stdout.fnmatch_lines(["directmem: backend=local (default), host=jpype (default), jdk=21 (DIRECTMEM_JDK)"])
     result = pytester.runpytest_subprocess("--directmem-jdk=11,17")
-    result.stdout.fnmatch_lines(["directmem: backend=local (default), jdk=11,17 (--directmem-jdk)"])
+    result.stdout.fnmatch_lines(["directmem: backend=local (default), host=jpype (default), jdk=11,17 (--directmem-jdk)"])
 
 
 def test_bad_cli_value_is_a_usage_error(pytester):
@@ -98,7 +98,7 @@ def test_failure_report_shows_the_run_and_keeps_its_artifacts(pytester):
         "workload:   churn(40, 1m)",
         "oom:        [[]direct[]] java.lang.OutOfMemoryError: *",
         "*at java.nio.Bits.reserveMemory*",
-        "limits:     backend=local, jdk=system, heap=64m, max_direct=16m, explicit_gc=disabled*",
+        "limits:     backend=local, host=jpype, jdk=system, heap=64m, max_direct=16m, explicit_gc=disabled*",
         "gc:         0 events (explicit 0, full 0, *",
         "heap dumps: 0",
         "command:    cd * -m pytest_directmem.worker */spec.json",
@@ -150,3 +150,27 @@ def test_expect_with_an_unknown_outcome_lists_the_valid_ones():
         Outcome.parse("direct_oom_typo", "expect")
     assert "invalid expect='direct_oom_typo'" in str(info.value) and "direct-oom, heap-oom" in str(info.value)
     assert isinstance(info.value, ValueError) and issubclass(ExpectationFailed, AssertionError)
+
+
+def test_directmem_host_option_reaches_runs_and_call_is_a_config_error(pytester):
+    pytester.makepyfile("""
+        import pytest
+        import pytest_directmem as dm
+
+        def test_java_host(directmem):
+            run = directmem.run(dm.workloads.hold("1m", 2), max_direct="16m")
+            run.expect("completed")
+            assert run.host == "java"
+            assert "directmem.Main" in run.command and "pytest_directmem.worker" not in run.command
+
+        def fn(jvm):
+            return 1
+
+        def test_call_needs_jpype(directmem):
+            with pytest.raises(dm.ConfigError, match="host='java'") as info:
+                directmem.run(dm.workloads.call(fn))
+            assert info.value.option == "host" and "--directmem-host" in str(info.value)
+    """)
+    result = pytester.runpytest_subprocess("--directmem-host=java", "-p", "no:xdist")
+    result.stdout.fnmatch_lines(["*host=java (--directmem-host)*"])
+    result.assert_outcomes(passed=2)

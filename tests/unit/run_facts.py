@@ -18,7 +18,7 @@ def run_facts(run: Any) -> dict[str, Any]:
         "outcome": run.outcome.name,
         "oom": _oom(run.oom),
         "ooms": [_oom(o) for o in run.ooms],
-        "workload_completed": run.workload_completed, "host": getattr(run, "host", None),
+        "workload_completed": run.workload_completed, "host": run.host,
         "mapped": {"peak_used": run.mapped.peak_used, "peak_count": run.mapped.peak_count},
         "cli_command": run.cli_command,
         "error": run.error,

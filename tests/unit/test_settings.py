@@ -40,3 +40,19 @@ def test_bad_setting_names_source(cli, env, ini, message):
     with pytest.raises(dm.ConfigError) as info:
         resolve_settings(cli, env, ini)
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize("cli,env,ini,value,source", [
+    (None, None, None, "jpype", "default"),
+    ("java", "jpype", "jpype", "java", "--directmem-host"),
+    (None, "java", "jpype", "java", "DIRECTMEM_HOST"),
+    (None, None, "java", "java", "directmem_host (ini)"),
+])
+def test_host_precedence(cli, env, ini, value, source):
+    s = resolve_settings({"host": cli}, {"DIRECTMEM_HOST": env} if env is not None else {}, {"host": ini})
+    assert (s["host"].value, s["host"].source) == (value, source)
+
+
+def test_bad_host_names_source():
+    with pytest.raises(dm.ConfigError, match=r"invalid host='graal' \(from directmem_host \(ini\)\)"):
+        resolve_settings({}, {}, {"host": "graal"})

@@ -40,6 +40,7 @@ public final class Runner {
         try {
             journal = new Journal(journalPath);
             Sampler.start(samplesPath, sampleIntervalMs);
+            HostShutdown.install();
         } catch (Exception e) {
             throw new IllegalStateException("directmem: cannot open journal/samples: " + e, e);
         }
@@ -178,6 +179,7 @@ public final class Runner {
         Json.key(peak, "mapped_count").append(Sampler.peakMappedCount());
         emit("mapped_peak", peak);
         emit("exit", Json.key(new StringBuilder(16), "code").append(code));
+        HostShutdown.exiting();
         System.exit(code);
     }
 

@@ -106,8 +106,6 @@ def test_native_other_covers_unsafe_memory(jdk):
     top = d.sites[0]
     assert top.kind == "unsafe" and top.stack[1] == "directmem.Workloads.unsafeAlloc"
     assert top.bytes >= run.value["bytes"]
-    if jdk == "11" and not d.native:
-        pytest.xfail("JPype on 11 starts the JVM without NMT_LEVEL_<pid>: " + "; ".join(run.notes))
     assert d.native["Other"] >= run.value["bytes"]
     assert d.native_outside_direct >= run.value["bytes"] - (run.direct.peak_used or 0)
 

@@ -132,7 +132,8 @@ def test_a_failed_expect_prints_the_run_summary_once(pytester):
         def test_expect_fails(directmem):
             directmem.run(dm.workloads.churn(4, "1m"), max_direct="16m").expect("direct-oom")
     """)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    # -rN: no short test summary (with CI set, pytest prints whole messages there: a second copy of pytest's own)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rN")
     result.assert_outcomes(failed=1)
     text = result.stdout.str()
     assert "expected outcome DIRECT_OOM, got COMPLETED" in text

@@ -66,6 +66,7 @@ public final class Sampler implements Runnable {
         if (p == null) return;
         raise(PEAK_USED, p.getMemoryUsed());
         raise(PEAK_COUNT, p.getCount());
+        Diagnose.allocated();
     }
 
     public static long peakUsed() {

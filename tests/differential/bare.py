@@ -15,6 +15,7 @@ from pytest_directmem.observe.oom import parse_oom_from_output
 from pytest_directmem.result import GcSummary, OomError
 
 CASES = Path(__file__).parent / "cases"  # Java programs from public reports (compiled by compile_cases)
+SHARED = Path(__file__).parent.parent / "data" / "java"  # the case programs other suites use too
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ def bare_java(directory: Path, *argv: str, **options: Any) -> BareRun:
 
 
 def compile_cases(out: Path) -> Path:
-    """javac --release 11 every program under cases/ into out; returns out."""
-    sources = sorted(map(str, CASES.glob("*.java")))
+    """javac --release 11 every program under cases/ (and the shared BgThread) into out; returns out."""
+    sources = sorted(map(str, [*CASES.glob("*.java"), SHARED / "BgThread.java"]))
     subprocess.run(["javac", "--release", "11", "-d", str(out), *sources], check=True)
     return out

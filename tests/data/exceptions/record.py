@@ -4,7 +4,7 @@
 
 For each JDK and case: ``jdkNN-CASE.log`` (the exceptions log, gzipped when over 16 KiB), ``jdkNN-CASE.out``
 (stdout + stderr) and a line in manifest.json (exit code, command). The programs: OomThrows.java here and
-the shared cases BgThread.java / PlainWrap.java (copied here).
+the shared cases tests/data/java/BgThread.java and PlainWrap.java.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SOURCES = ["OomThrows.java", "BgThread.java", "PlainWrap.java"]
+SOURCES = ["OomThrows.java", "../java/BgThread.java", "../java/PlainWrap.java"]  # the shared case programs
 FLAGS = ["-Xmx64m", "-XX:MaxDirectMemorySize=16m"]
 CASES = {
     "bg-thread": ["BgThread"],

@@ -22,34 +22,13 @@ import pytest_directmem as dm
 from pytest_directmem.backends import docker as backend
 from pytest_directmem.artifacts import read_journal
 from pytest_directmem.observe.journal import first
+from tests.docker.engine import left_behind
 from tests.jvm.java_classes import HAS_JAVAC, compile_leak
 
 W = dm.workloads
 MiB = 1 << 20
 SEED = dict(heap="64m", max_direct="16m")
 pytestmark = pytest.mark.docker
-
-
-@pytest.fixture(scope="module")
-def client():
-    from pytest_directmem.backends.engine import docker_client
-
-    return docker_client()
-
-
-@pytest.fixture(autouse=True)
-def no_container_left():
-    from pytest_directmem.backends.engine import docker_client, docker_unavailable_reason
-
-    yield
-    if docker_unavailable_reason():
-        return
-    left = docker_client().containers.list(all=True, filters={"label": f"{backend.LABEL_PID}={os.getpid()}"})
-    assert left == [], f"containers left behind: {[c.name for c in left]}"
-
-
-def containers_of(client, pid: int) -> list:
-    return client.containers.list(all=True, sparse=True, filters={"label": f"{backend.LABEL_PID}={pid}"})
 
 
 # --- limits the JVM derives from the container --------------------------------------------------------
@@ -199,7 +178,7 @@ def start_inner_pytest(tmp_path, client) -> tuple[subprocess.Popen, object]:
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        running = [c for c in containers_of(client, proc.pid) if c.status == "running"]
+        running = [c for c in left_behind(client, proc.pid)[0] if c.status == "running"]
         if running:
             return proc, client.containers.get(running[0].id)
         if proc.poll() is not None:
@@ -217,7 +196,7 @@ def test_ctrl_c_of_pytest_removes_the_container(tmp_path, client):
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 2, out  # pytest: interrupted
     assert "KeyboardInterrupt" in out
-    assert containers_of(client, proc.pid) == []
+    assert left_behind(client, proc.pid)[0] == []
 
 
 @pytest.mark.slow
@@ -230,9 +209,9 @@ def test_killed_pytest_leaves_a_watched_orphan_that_the_reaper_removes(tmp_path,
     proc.kill()
     proc.communicate(timeout=30)
     deadline = time.monotonic() + 10  # SIGKILL: no cleanup ran in pytest; the session's reaper removes it
-    while containers_of(client, proc.pid) and time.monotonic() < deadline:
+    while left_behind(client, proc.pid)[0] and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert containers_of(client, proc.pid) == []
+    assert left_behind(client, proc.pid)[0] == []
     assert backend.sweep_stale_containers(client) >= 0
 
 

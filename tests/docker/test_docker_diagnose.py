@@ -17,17 +17,6 @@ MIB = 1 << 20
 pytestmark = pytest.mark.docker
 
 
-@pytest.fixture(autouse=True)
-def no_container_left():
-    from pytest_directmem.backends.engine import docker_client, docker_unavailable_reason
-
-    yield
-    if docker_unavailable_reason():
-        return
-    left = docker_client().containers.list(all=True, filters={"label": f"{backend.LABEL_PID}={os.getpid()}"})
-    assert left == [], f"containers left behind: {[c.name for c in left]}"
-
-
 def test_acceptance_program_in_a_container(directmem, tmp_path):
     classes = tmp_path / "classes"
     subprocess.run(["javac", "--release", "11", "-d", str(classes), str(PROGRAM)], check=True)

@@ -15,31 +15,14 @@ from pytest_directmem.backends import docker as backend
 from pytest_directmem.config import JvmConfig
 from pytest_directmem.config_checks import MIN_CPUS, MIN_MEMORY
 from pytest_directmem.launcher import run_config
+from tests.docker.engine import left_behind
 
 W = dm.workloads
 pytestmark = pytest.mark.docker
 
 
-@pytest.fixture(scope="module")
-def client():
-    from pytest_directmem.backends.engine import docker_client, docker_unavailable_reason
-
-    reason = docker_unavailable_reason()
-    if reason:
-        if os.environ.get("DIRECTMEM_REQUIRE_DOCKER") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return docker_client()
-
-
 def mine(client):
-    return client.containers.list(all=True, sparse=True, filters={"label": f"{backend.LABEL_PID}={os.getpid()}"})
-
-
-@pytest.fixture(autouse=True)
-def no_container_left(client):
-    yield
-    assert mine(client) == []
+    return left_behind(client)[0]
 
 
 def test_a_running_container_has_no_capabilities_no_new_privileges_and_a_read_only_root(client, tmp_path):

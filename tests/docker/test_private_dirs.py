@@ -16,22 +16,6 @@ W = dm.workloads
 pytestmark = pytest.mark.docker
 
 
-@pytest.fixture(autouse=True)
-def engine():
-    from pytest_directmem.backends.engine import docker_client, docker_unavailable_reason
-
-    reason = docker_unavailable_reason()
-    if reason:
-        if os.environ.get("DIRECTMEM_REQUIRE_DOCKER") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    client = docker_client()
-    yield client
-    mine = {"label": f"{backend.LABEL_PID}={os.getpid()}"}
-    assert client.containers.list(all=True, sparse=True, filters=mine) == []
-    assert client.volumes.list(filters=mine) == []
-
-
 def _private(path):
     for dirpath, dirnames, filenames in os.walk(path):
         os.chmod(dirpath, 0o700)

@@ -13,6 +13,8 @@ import time
 
 import pytest
 
+from tests.docker.engine import engine, left_behind
+
 INNER = """
 import pytest
 import pytest_directmem as dm
@@ -21,23 +23,6 @@ import pytest_directmem as dm
 def test_sleeps(directmem):
     directmem.run(dm.workloads.static("java.lang.Thread#sleep", 600000), backend="{backend}", timeout=600)
 """
-
-
-def _engine():
-    from pytest_directmem.backends.engine import docker_client, docker_unavailable_reason
-
-    reason = docker_unavailable_reason()
-    if reason:
-        if os.environ.get("DIRECTMEM_REQUIRE_DOCKER") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return docker_client()
-
-
-def _containers(client, pid):
-    from pytest_directmem.backends.docker import LABEL_PID
-
-    return client.containers.list(all=True, sparse=True, filters={"label": f"{LABEL_PID}={pid}"})
 
 
 def _start(tmp_path, backend, method="signal", timeout=600):
@@ -55,7 +40,7 @@ def _running(tmp_path, proc, backend, client):
         if proc.poll() is not None:
             pytest.fail(f"the inner pytest ended early:\n{proc.stdout.read()}")
         if backend == "docker":
-            running = [c for c in _containers(client, proc.pid) if c.status == "running"]
+            running = [c for c in left_behind(client, proc.pid)[0] if c.status == "running"]
             if running:
                 return running[0]
         else:
@@ -79,7 +64,7 @@ def _gone_within(check, seconds):
 
 def _assert_cleaned(backend, client, proc_pid, worker, t_end):
     if backend == "docker":
-        assert _gone_within(lambda: _containers(client, proc_pid) == [], 10 - (time.monotonic() - t_end)), \
+        assert _gone_within(lambda: left_behind(client, proc_pid)[0] == [], 10 - (time.monotonic() - t_end)), \
             "a container is left 10 s after the session ended"
     else:
         assert _gone_within(lambda: not os.path.exists(f"/proc/{worker}"), 5 - (time.monotonic() - t_end)), \
@@ -91,7 +76,7 @@ def _assert_cleaned(backend, client, proc_pid, worker, t_end):
 @pytest.mark.parametrize("method", ["signal", "thread"])
 def test_pytest_timeout_mid_run_leaves_nothing_and_reports_the_run(tmp_path, backend, method):
     pytest.importorskip("pytest_timeout")
-    client = _engine() if backend == "docker" else None
+    client = engine() if backend == "docker" else None
     # the timeout is long enough for the run to start on a slow machine; the test waits for it either way
     proc = _start(tmp_path, backend, method, timeout=40 if backend == "docker" else 20)
     worker = _running(tmp_path, proc, backend, client)
@@ -111,7 +96,7 @@ def test_pytest_timeout_mid_run_leaves_nothing_and_reports_the_run(tmp_path, bac
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["local", pytest.param("docker", marks=pytest.mark.docker)])
 def test_sigkill_of_the_session_leaves_no_worker_or_container(tmp_path, backend):
-    client = _engine() if backend == "docker" else None
+    client = engine() if backend == "docker" else None
     proc = _start(tmp_path, backend)
     worker = _running(tmp_path, proc, backend, client)
     proc.send_signal(signal.SIGKILL)

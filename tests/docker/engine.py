@@ -1,0 +1,27 @@
+"""The Docker engine for tests: a client, or a skip (a failure with DIRECTMEM_REQUIRE_DOCKER=1); what this
+process left on it."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+def engine():
+    from pytest_directmem.backends.engine import docker_client, docker_unavailable_reason
+
+    reason = docker_unavailable_reason()
+    if reason:
+        if os.environ.get("DIRECTMEM_REQUIRE_DOCKER") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return docker_client()
+
+
+def left_behind(client, pid: int | None = None) -> tuple[list, list]:
+    """(containers, volumes) still labelled with this (or `pid`'s) launching process."""
+    from pytest_directmem.backends import docker as backend
+
+    mine = {"label": f"{backend.LABEL_PID}={pid or os.getpid()}"}
+    return client.containers.list(all=True, sparse=True, filters=mine), client.volumes.list(filters=mine)

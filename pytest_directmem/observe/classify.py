@@ -6,14 +6,12 @@ risky step, by Python and by Java), the JVM's own output and the exit status eac
 
 from __future__ import annotations
 
-import re
 import signal
 from typing import Any
 
 from ..result import OomError, Outcome
 from .exits import workload_exit
 from .journal import first, last
-from .oom import classify_oom
 from .ooms import gather_ooms, journal_reports
 
 _KIND_OUTCOME = {
@@ -24,20 +22,6 @@ _KIND_OUTCOME = {
     "metaspace": Outcome.NATIVE_OOM,
 }
 _CRASH_SIGNALS = {signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS, signal.SIGILL, signal.SIGFPE}
-
-
-# StackTraceElement.toString() on 9+ prefixes "java.base/" or "app//" (module, loader); frames are
-# reported without them: "java.nio.Bits.reserveMemory(Bits.java:178)". Module names carry no '$'.
-_FRAME_PREFIX = re.compile(r"^(?:[A-Za-z0-9_.]*(?:@[^/(]*)?/){1,2}(?=[A-Za-z_$])")
-
-
-def frame(text: str) -> str:
-    return _FRAME_PREFIX.sub("", text, count=1)
-
-
-def _oom_from_event(e: dict[str, Any]) -> OomError:
-    return classify_oom(e.get("class") or "java.lang.OutOfMemoryError", e.get("message"),
-                        tuple(frame(f) for f in e.get("stack") or ()), e.get("thread"))
 
 
 def _error_text(e: dict[str, Any]) -> str:
@@ -99,8 +83,3 @@ def classify(events: list[dict[str, Any]], output: str, exit_code: int | None, t
     tail = [ln for ln in output.strip().splitlines() if ln.strip()][-1:]
     why = f"the worker exited with code {exit_code} before the workload finished"
     return Outcome.ERROR, None, why + (f"; last output: {tail[0]}" if tail else ""), notes
-from ..result import OomError, Outcome
-from .exits import workload_exit
-from .journal import first, last
-from .oom import classify_oom
-from .ooms import gather_ooms, journal_reports

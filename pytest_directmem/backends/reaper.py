@@ -50,18 +50,6 @@ def ensure_reaper(session_id: str, label: str) -> subprocess.Popen:
         return proc
 
 
-def stop_reaper(session_id: str) -> None:
-    """Close the pipe (the reaper sweeps once more and exits) and wait for it; for a clean shutdown."""
-    with _lock:
-        proc = _started.pop(session_id, None)
-    if proc is not None and proc.stdin is not None:
-        proc.stdin.close()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
 def _package_parent() -> str:
     return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

@@ -351,11 +351,6 @@ class Hprof:
                 out[f.name] = struct.unpack_from(_CODES[f.type], self.buf, off + f.offset)[0]
         return out
 
-    def array_ids(self, index: int) -> np.ndarray:
-        off = int(self.offsets[index])
-        (n,) = _U4.unpack_from(self.buf, off + 13)
-        return self.ids_at(off + 25 + 8 * np.arange(n, dtype=np.int64))
-
     def prim_array(self, oid: int) -> tuple[str, bytes] | None:
         """A primitive array's element type and raw (big-endian) bytes, by id; None when absent."""
         i = int(np.searchsorted(self.prim_ids, np.uint64(oid)))

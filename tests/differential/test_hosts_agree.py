@@ -51,7 +51,9 @@ BUILTINS = [
     Case("unsafe-alloc", W.unsafe_alloc("1m", 32), SEED),
     Case("socket-write", W.socket_write(1, "64k", 8), SEED),
     Case("socket-write-victim", W.socket_write(1, "8k", 4, hold=(16 << 20) - 1000), {**SEED, "explicit_gc": "disabled"}),
-    Case("storm", W.storm(4, "1m", "300ms"), SEED, gc_count=False),
+    # one thread, bounded by volume: with several threads (or a wall-clock window) which thread loses the
+    # race near the limit, and whether any does, is scheduling luck (seen: storm(4, 1m, 300ms) on 11)
+    Case("storm", W.storm(1, "1m", per_thread=200), SEED, gc_count=False),
 ]
 PROGRAMS = [
     Case("ring-Churn2", W.main("Churn2", "3000"), {"heap": "256m", "max_direct": "8g"}),

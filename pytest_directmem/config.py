@@ -147,6 +147,12 @@ def _classpath(value: object, source: str | None) -> tuple[Path, ...]:
     return tuple(out)
 
 
+def _docker_hosts(value: object, source: str | None) -> tuple[str, ...]:
+    from .backends.engine import parse_hosts
+
+    return parse_hosts(value, source) if value not in (None, "", (), []) else ()
+
+
 def _cpus(value: object, source: str | None) -> float | None:
     if value is None:
         return None
@@ -242,6 +248,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("memory", None, _size("memory"), 'container memory limit, e.g. "256m" (docker backend)',
            ("--memory",), render=format_size, show=format_size),
     Option("cpus", None, _cpus, "container CPUs (docker backend)", ("--cpus",), "float", render=_float),
+    Option("docker_hosts", (), _docker_hosts, "a Docker engine to spread runs over, unix://, tcp:// or ssh:// "
+           "(repeatable; pytest/ini/env: a comma list; default DOCKER_HOST, else the local socket)",
+           ("--docker-host",), "multi", session=True, limit=False),
     Option("timeout", 60.0, _timeout, "seconds before the run is killed (default 60)", ("--timeout",), "float",
            render=_float),
     Option("diagnose", False, _switch("diagnose"), "investigate: a heap dump at the first direct OOM (live=false) with its "
@@ -273,6 +282,7 @@ class JvmConfig:
     diagnose: bool = False
     artifacts_dir: Path | None = None
     host: str = "jpype"
+    docker_hosts: tuple[str, ...] = ()
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod

@@ -25,6 +25,7 @@ class Environment:
     java_home: Path | None  # JAVA_HOME (for jdk="system" and javac)
     runs_dir: Path | None  # DIRECTMEM_RUNS_DIR: runs without an artifacts_dir (default <cache>/runs)
     docker_host: str  # DOCKER_HOST (docker-py's own variable), else the local socket
+    docker_hosts: str | None  # DIRECTMEM_DOCKER_HOSTS (the session option docker_hosts, for the CLI too)
 
 
 ENV_VARS: tuple[tuple[str, str], ...] = (  # (variable, meaning), in the README's order
@@ -66,4 +67,5 @@ def environment(environ: Mapping[str, str] | None = None) -> Environment:
         java_home=Path(java_home) if java_home else None,
         runs_dir=Path(runs).expanduser().absolute() if runs else None,
         docker_host=text("DOCKER_HOST") or "unix:///var/run/docker.sock",
+        docker_hosts=text("DIRECTMEM_DOCKER_HOSTS"),
     )

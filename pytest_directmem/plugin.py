@@ -57,6 +57,10 @@ def pytest_configure(config: pytest.Config) -> None:
     except ConfigError as e:
         raise pytest.UsageError(str(e)) from None
     config.stash[_settings_key] = settings
+    if settings["docker_hosts"].value:  # the engines docker-marked tests need (one answering is enough)
+        from .backends.engine import configure
+
+        configure(settings["docker_hosts"].value)
     report = config.getoption("directmem_report")
     base = config.invocation_params.dir
     if not report and config.getini("directmem_report"):
@@ -77,8 +81,10 @@ def pytest_report_header(config: pytest.Config) -> str:
     jdk_text = ",".join(jdks.value) if jdks.value else "system"
     keep = ", keeping artifacts in ./directmem-artifacts" if config.getoption("directmem_keep") else ""
     host: Setting = s["host"]
+    engines: Setting = s["docker_hosts"]
+    engines_text = f", docker engines {','.join(engines.value)} ({engines.source})" if engines.value else ""
     return (f"directmem: backend={backend.value} ({backend.source}), host={host.value} ({host.source}), "
-            f"jdk={jdk_text} ({jdks.source}){keep}")
+            f"jdk={jdk_text} ({jdks.source}){engines_text}{keep}")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

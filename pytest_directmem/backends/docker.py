@@ -1,9 +1,12 @@
 """Docker backend: the worker in a container with cgroup limits, through docker-py (never the CLI).
 
-The image is runtime only (python3, jpype1, one JDK at /opt/jdk; see images.py). At run time the package
-directory, the user's classpath entries and (for call() workloads) the user's import dirs are bind-mounted
-read-only, the artifacts dir read-write at /artifacts. The worker's output goes to /artifacts/stdout.txt
-and stderr.txt so it survives the container, which is removed on every path: normal end, timeout (SIGQUIT
+The image is runtime only (python3, jpype1, one JDK at /opt/jdk; see images.py). Each run goes to the least
+busy configured engine (engine.py). At run time the package directory, the user's classpath entries and
+(for call() workloads) the user's import dirs reach the container as transport.py decides: bind-mounted
+read-only where the engine sees this machine's filesystem, else through the engine's input cache; the
+artifacts directory is bind-mounted at /artifacts, or (an engine that shares no filesystem) a per-run volume
+copied back when the container stops. The worker's output goes to stdout.txt and stderr.txt there so it
+survives the container, which is removed on every path: normal end, timeout (SIGQUIT
 for a thread dump, then SIGKILL), Ctrl-C, a crashed worker. If the launching process itself is killed, a
 reaper process (reaper.py) removes its containers within seconds; a watchdog in the container (coreutils
 ``timeout -s KILL``) and sweep_stale_containers() are the fallbacks.
@@ -11,8 +14,6 @@ reaper process (reaper.py) removes its containers within seconds; a watchdog in 
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
 import os
 import shlex
@@ -20,73 +21,37 @@ import socket
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from ..config import JvmConfig, format_size, to_jvm_args
-from ..errors import ConfigError, DirectmemError, JdkUnavailable
+from ..config import JvmConfig
+from ..errors import BackendUnavailable, ConfigError, DirectmemError, JdkUnavailable
 from ..jars import fixtures_jar
 from ..result import ContainerInfo
 from ..workloads import Workload
 from .. import artifacts as A
-from .common import (PACKAGE_ROOT, ProcessResult, bare_java_command, java_host_argv, user_sys_path, worker_spec,
-                     write_status)
+from .common import ProcessResult, bare_java_command, write_status
 from .cgroup import PeakPoller
-from .engine import docker_client, engine_url
+from .cache import ensure_cached, ensure_volume
+from .engine import Engine, EngineFailed, engine as engine_at, mark_dead, pick
 from .reaper import (LABEL_ARTIFACTS, LABEL_HOST, LABEL_PID, LABEL_PID_START, LABEL_SESSION,  # noqa: F401 - API
                      SESSION_ID, _pid_start, ensure_reaper, sweep_stale_containers)
 from .reaper import sweep_once as _sweep_once
-from .transport import COPY_ROOT, Input, Placement, copy_in, plan_inputs
+from .plan import (ARTIFACTS, HARDENING, JAVA, PIDS_LIMIT, PKG_DIR, PROFILER_DIR, RUN_SCRIPT,  # noqa: F401 - API
+                   TMPFS, WATCHDOG_GRACE_S, Mount, Plan, docker_run_command, plan_run, _user_import_dirs)
+from .transport import CACHE_ROOT, CACHE_VOLUME, OUT_ROOT, copy_out, spec_archive
 
-ARTIFACTS = "/artifacts"
-PKG_DIR = "/directmem/pkg"  # PYTHONPATH: /directmem/pkg/pytest_directmem is the package
-PROFILER_DIR = "/directmem/profiler"  # diagnose=True: async-profiler's library, mounted read-only
 # Measured 2026-11-30: async-profiler 4.6's nativemem under JPype in the runtime image (Debian python3,
 # JDK 17) kills python3 with SIGSEGV at JVM start (exit 139); event=cpu and bare java with nativemem work.
 # So containers run without allocation sites (plan_run can mount it: for a host that is plain java).
 NO_PROFILER_IN_CONTAINERS = True
-PIDS_LIMIT = 4096  # threads count: storm/socket_write run up to 256 threads (x2) plus the JVM's own
-WATCHDOG_GRACE_S = 30  # the in-container watchdog fires this long after the run's timeout
 THREAD_DUMP_GRACE_S = 1.0
 DEFAULT_MAJOR = 17
-# a workload is untrusted code: no capabilities, no privilege escalation, a read-only root; /tmp (the JVM's
-# hsperfdata, JPype) is a small tmpfs, charged to the container's memory only as far as it is used
-TMPFS = {"/tmp": "rw,nosuid,nodev,size=64m,mode=1777"}
-HARDENING: dict[str, Any] = {"cap_drop": ["ALL"], "security_opt": ["no-new-privileges"], "read_only": True,
-                             "tmpfs": TMPFS}
-RUN_SCRIPT = ('W=; command -v timeout >/dev/null 2>&1 && W="timeout -s KILL {watchdog}"; '
-              'exec $W {argv} >{out} 2>{err}')
-JAVA = "/opt/jdk/bin/java"
 
 _lock = threading.Lock()
-_images: dict[int, str] = {}
+_images: dict[tuple[str, int], str] = {}  # (engine url, major) -> tag
 _system_major: list[int] = []
 _counter = itertools.count(1)
-
-
-@dataclass
-class Mount:
-    source: str
-    target: str
-    read_only: bool = True
-
-
-@dataclass
-class Plan:
-    """Everything a container run needs, computed before anything starts."""
-
-    image: str
-    major: int
-    user: str
-    mounts: list[Mount]
-    env: dict[str, str]
-    command: list[str]
-    jvm_args: list[str]
-    classpath: list[str]  # as the container sees it
-    spec: dict[str, Any]  # spec.json, as the worker in the container reads it
-    limits: dict[str, Any] = field(default_factory=dict)  # docker-py create() keywords
-    copies: list[Placement] = field(default_factory=list)  # inputs the container user cannot read: copied in
 
 
 def jdk_major(jdk: str | None) -> int:
@@ -107,11 +72,11 @@ def jdk_major(jdk: str | None) -> int:
                                   "the JDK comes from the image, a host JAVA_HOME cannot be used")
 
 
-def image_for(major: int, client: Any) -> str:
-    """The runtime image of `major`, built on first use; cached for this process."""
+def image_for(major: int, client: Any, url: str = "") -> str:
+    """The runtime image of `major` on the engine at `url`, built there on first use; cached for this process."""
     with _lock:
-        if major in _images:
-            return _images[major]
+        if (url, major) in _images:
+            return _images[(url, major)]
     from .images import ImageBuildError, ensure_image
 
     try:
@@ -121,7 +86,7 @@ def image_for(major: int, client: Any) -> str:
             raise
         raise JdkUnavailable("jdk", str(major), f"not obtainable for the docker image: {e}") from None
     with _lock:
-        _images[major] = tag
+        _images[(url, major)] = tag
     return tag
 
 
@@ -138,97 +103,6 @@ def _user_and_ownership(artifacts: Path) -> str:
     return f"{RUNTIME_UID}:{RUNTIME_UID}"
 
 
-def plan_run(workload: Workload, config: JvmConfig, artifacts: Path, *, image: str, major: int, user: str,
-             jar_path: Path, import_dirs: list[str], profiler: Path | None = None,
-             decide: Callable[[list[Input], int, int], list[Placement]] = plan_inputs) -> Plan:
-    """Mounts, copies, spec, env and limits of one run. Writes nothing; reads only the permission bits of
-    the inputs (`decide`, transport.plan_inputs: bind mount what the container user can read, else copy).
-
-    `profiler`: async-profiler's library on the host (diagnose=True), mounted read-only.
-    `jar_path` is the fixtures jar (inside the package directory, which is mounted); `import_dirs` the
-    host directories a call() workload imports from (see _user_import_dirs)."""
-    from .images import LIBJVM
-
-    pkg = PACKAGE_ROOT / "pytest_directmem"
-    pkg_target = f"{PKG_DIR}/{pkg.name}"
-    inputs = [Input(str(pkg), pkg_target)]
-    for i, entry in enumerate(config.classpath):
-        inputs.append(Input(str(entry), f"/directmem/cp/{i}/{entry.name or 'root'}"))
-    py_targets = []
-    if workload.kind == "call":
-        for i, entry in enumerate(import_dirs):
-            inputs.append(Input(entry, f"/directmem/py/{i}", python=True))
-            py_targets.append(f"/directmem/py/{i}")
-    uid, gid = (int(x) for x in user.split(":"))
-    placements = decide(inputs, uid, gid)
-    where = {p.input.target: p.target for p in placements}
-    mounts = [Mount(p.input.source, p.target) for p in placements if not p.copy]
-    mounts.append(Mount(str(artifacts), ARTIFACTS, read_only=False))
-    classpath = [f"{where[pkg_target]}/{jar_path.relative_to(pkg).as_posix()}"]
-    classpath += [where[i.target] for i in inputs[1:1 + len(config.classpath)]]
-    sys_path = [where[t] for t in py_targets]
-    profiler_target = None
-    if profiler is not None:  # diagnose=True (NO_PROFILER_IN_CONTAINERS: launch passes None for now)
-        profiler_target = f"{PROFILER_DIR}/{profiler.name}"
-        mounts.append(Mount(str(profiler), profiler_target))
-    jvm_args = to_jvm_args(config, ARTIFACTS, major, profiler_target)
-    spec = worker_spec(workload, libjvm=LIBJVM, jvm_args=jvm_args, classpath=classpath, sys_path=sys_path,
-                       host=config.host)
-    if config.host == "java":
-        argv = java_host_argv(JAVA, jvm_args, classpath, workload, ARTIFACTS)
-    else:
-        argv = ["python3", "-m", "pytest_directmem.worker", f"{ARTIFACTS}/{A.SPEC}"]
-    script = RUN_SCRIPT.format(watchdog=int(config.timeout + WATCHDOG_GRACE_S), argv=shlex.join(argv),
-                               out=f"{ARTIFACTS}/{A.STDOUT}", err=f"{ARTIFACTS}/{A.STDERR}")
-    limits: dict[str, Any] = {"network_mode": "none", "pids_limit": PIDS_LIMIT, **HARDENING}
-    if config.memory is not None:
-        limits.update(mem_limit=config.memory, memswap_limit=config.memory)
-    if config.cpus is not None:
-        limits["nano_cpus"] = int(config.cpus * 1e9)
-    return Plan(image=image, major=major, user=user, mounts=mounts, command=["sh", "-c", script],
-                env={"PYTHONPATH": where[pkg_target].rsplit("/", 1)[0], "PYTHONUNBUFFERED": "1",
-                     "PYTHONDONTWRITEBYTECODE": "1"},
-                jvm_args=jvm_args, classpath=classpath, spec=spec, limits=limits,
-                copies=[p for p in placements if p.copy])
-
-
-def _user_import_dirs() -> list[str]:
-    """The parent's import dirs a call() workload may need: not the stdlib, not site-/dist-packages."""
-    prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)} - {"/", "/usr", "/usr/local"}
-    out = []
-    for p in user_sys_path():
-        parts = set(Path(p).parts)
-        real = os.path.realpath(p)
-        if real == "/" or parts & {"site-packages", "dist-packages"} or any(real.startswith(x + os.sep) for x in prefixes):
-            continue
-        if real not in out:
-            out.append(real)
-    return out
-
-
-def docker_run_command(plan: Plan, argv: list[str]) -> str:
-    """A `docker run` command line that repeats the run by hand (without the sweep's labels)."""
-    cmd = ["docker", "run", "--rm", "--network", "none", "--user", plan.user, "--pids-limit", str(PIDS_LIMIT)]
-    if plan.limits.get("read_only"):
-        cmd += ["--cap-drop", "ALL", "--security-opt", "no-new-privileges", "--read-only"]
-        for path, opts in plan.limits.get("tmpfs", {}).items():
-            cmd += ["--tmpfs", f"{path}:{opts}"]
-    if "mem_limit" in plan.limits:
-        cmd += ["--memory", format_size(plan.limits["mem_limit"]), "--memory-swap", format_size(plan.limits["memswap_limit"])]
-    if "nano_cpus" in plan.limits:
-        cmd += ["--cpus", f"{plan.limits['nano_cpus'] / 1e9:g}"]
-    copied = [Mount(p.input.source, p.target) for p in plan.copies]  # by hand, a bind mount is the way
-    for m in plan.mounts + copied:
-        row = io.StringIO()  # --mount is CSV: quote a path holding ',' or '"'
-        csv.writer(row, lineterminator="").writerow(
-            ["type=bind", f"source={m.source}", f"target={m.target}"] + (["readonly"] if m.read_only else []))
-        cmd += ["--mount", row.getvalue()]
-    for k, v in plan.env.items():
-        cmd += ["-e", f"{k}={v}"]
-    cmd += ["-w", ARTIFACTS, plan.image, *argv]
-    return shlex.join(cmd)
-
-
 class DockerBackend:
     name = "docker"
 
@@ -236,22 +110,35 @@ class DockerBackend:
         import docker.errors
 
         major = jdk_major(config.jdk)  # ConfigError before anything starts
-        client = docker_client()  # BackendUnavailable with the reason
-        ensure_reaper(SESSION_ID, LABEL_SESSION)  # removes this process's containers once it dies
-        _sweep_once(client)
-        image = image_for(major, client)
+        engine = pick(config.docker_hosts)  # BackendUnavailable naming every engine and why
+        client = engine.client
+        ensure_reaper(SESSION_ID, LABEL_SESSION, engine.url)  # removes this process's containers once it dies
+        _sweep_once(client, engine.url)
+        image = image_for(major, client, engine.url)
         artifacts = Path(artifacts).absolute()
+        shares = shares_filesystem(engine, image, artifacts)
         plan = plan_run(workload, config, artifacts, image=image, major=major, user=_user_and_ownership(artifacts),
                         jar_path=fixtures_jar(), import_dirs=_user_import_dirs() if workload.kind == "call" else [],
-                        profiler=None)  # see NO_PROFILER_IN_CONTAINERS
+                        profiler=None, shares_fs=shares)  # see NO_PROFILER_IN_CONTAINERS
         A.write_spec(artifacts, plan.spec)
         try:
-            code, timed_out, duration, peak, info = run_container(client, plan, artifacts, config.timeout)
-        except docker.errors.ImageNotFound:  # removed since this process cached its tag: build it again
-            with _lock:
-                _images.pop(major, None)
-            plan.image = image_for(major, client)
-            code, timed_out, duration, peak, info = run_container(client, plan, artifacts, config.timeout)
+            try:
+                code, timed_out, duration, peak, info = run_container(engine, plan, artifacts, config.timeout)
+            except docker.errors.ImageNotFound:  # removed since this process cached its tag: build it again
+                with _lock:
+                    _images.pop((engine.url, major), None)
+                plan.image = image_for(major, client, engine.url)
+                code, timed_out, duration, peak, info = run_container(engine, plan, artifacts, config.timeout)
+        except (DirectmemError, KeyboardInterrupt):
+            raise
+        except Exception as e:  # noqa: BLE001 - the engine's fault or ours: ask it
+            try:
+                engine_at(engine.url)
+            except BackendUnavailable as gone:
+                mark_dead(engine.url, str(gone))
+                raise EngineFailed(engine.url, f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
+                                   f" (it no longer answers; later runs go to the other engines)") from e
+            raise
         java = bare_java_command(JAVA, plan.jvm_args, plan.classpath, workload)
         proc = ProcessResult(
             exit_code=code, timed_out=timed_out, duration_s=duration, command=docker_run_command(plan, plan.command),
@@ -262,8 +149,55 @@ class DockerBackend:
         return proc
 
 
-def run_container(client: Any, plan: Plan, artifacts: Path, timeout: float) -> tuple[int | None, bool, float, int | None, ContainerInfo]:
-    """Create, start and wait for the container; remove it on every path.
+_shares: dict[tuple[str, int], bool] = {}
+
+
+def shares_filesystem(engine: Engine, image: str, directory: Path) -> bool:
+    """Whether the engine sees this machine's files at their paths: a container created (not started) with a
+    bind mount of a fresh, randomly named directory under `directory` is refused when the engine cannot see
+    it (another machine, another mount namespace). Memoized per engine and file system (st_dev)."""
+    import uuid
+
+    import docker.errors
+    import docker.types
+
+    key = (engine.url, directory.stat().st_dev)
+    with _lock:
+        if key in _shares:
+            return _shares[key]
+    probe = directory / f".directmem-probe-{uuid.uuid4().hex}"
+    probe.mkdir()
+    try:
+        c = engine.client.containers.create(image, ["true"], network_mode="none", labels={LABEL_SESSION: SESSION_ID},
+                                            mounts=[docker.types.Mount("/probe", str(probe), type="bind", read_only=True)])
+        engine.client.api.remove_container(c.id, force=True)
+        seen = True
+    except docker.errors.APIError as e:
+        if e.status_code is not None and e.status_code >= 500 and "bind source path does not exist" not in str(e) \
+                and "invalid mount config" not in str(e):
+            raise
+        seen = False
+    finally:
+        probe.rmdir()
+    with _lock:
+        _shares[key] = seen
+    return seen
+
+
+def _own_pid(client: Any, container_id: str) -> int | None:
+    """The container's init pid when it is a process of this machine's pid namespace (its /proc/PID/cgroup
+    names the container), else None: an engine in another pid namespace reports pids that mean nothing here."""
+    pid = _state(client, container_id).get("Pid")
+    try:
+        with open(f"/proc/{pid}/cgroup") as fh:
+            return pid if container_id in fh.read() else None
+    except (OSError, TypeError):
+        return None
+
+
+def run_container(engine: Engine, plan: Plan, artifacts: Path, timeout: float) -> tuple[int | None, bool, float, int | None, ContainerInfo]:
+    """Create, start and wait for the container; copy its artifacts back when it shares no filesystem with
+    this machine; remove it on every path.
 
     Returns (exit code, timed out, seconds from start to exit, cgroup peak bytes, ContainerInfo).
     """
@@ -271,6 +205,7 @@ def run_container(client: Any, plan: Plan, artifacts: Path, timeout: float) -> t
     import docker.types
     import requests.exceptions
 
+    client = engine.client
     pid = os.getpid()
     labels = {LABEL_SESSION: SESSION_ID, LABEL_PID: str(pid), LABEL_PID_START: _pid_start(pid),
               LABEL_HOST: socket.gethostname(), LABEL_ARTIFACTS: str(artifacts)}
@@ -278,22 +213,29 @@ def run_container(client: Any, plan: Plan, artifacts: Path, timeout: float) -> t
     mounts = [docker.types.Mount(m.target, m.source, type="bind", read_only=m.read_only) for m in plan.mounts]
     container = poller = volume = None
     timed_out, code, t0, t1 = False, None, time.monotonic(), None
+    copied_in = copied_out = 0
     try:
-        if plan.copies:  # a volume for the inputs the container user cannot read through a bind mount
-            volume = client.volumes.create(name=f"{name}-in", labels=labels)
-            mounts.append(docker.types.Mount(COPY_ROOT, volume.name, type="volume"))
+        if plan.copies:  # the engine's input cache, read-only
+            ensure_volume(client)
+            mounts.append(docker.types.Mount(CACHE_ROOT, CACHE_VOLUME, type="volume", read_only=True))
+        if not plan.shares_fs:  # the artifacts: a volume of this run, copied back at the end
+            volume = client.volumes.create(name=f"{name}-out", labels=labels)
+            mounts.append(docker.types.Mount(OUT_ROOT, volume.name, type="volume"))
         container = client.containers.create(
-            plan.image, plan.command, name=name, user=plan.user, environment=plan.env, working_dir=ARTIFACTS,
-            mounts=mounts, labels=labels, stdin_open=False, tty=False, **plan.limits)
+            plan.image, plan.command, name=name, user=plan.user, environment=plan.env,
+            working_dir=plan.artifacts_target, mounts=mounts, labels=labels, stdin_open=False, tty=False, **plan.limits)
         if plan.copies:
+            copied_in = ensure_cached(engine.url, client, container.id, plan.copies, image=plan.image,
+                                      labels=labels).bytes
+        if not plan.shares_fs:
             uid, gid = (int(x) for x in plan.user.split(":"))
-            copy_in(client, container, plan.copies, uid, gid)
+            container.put_archive(OUT_ROOT, spec_archive((artifacts / A.SPEC).read_bytes(), uid, gid))
         t0 = time.monotonic()
         try:
             container.start()
         except docker.errors.APIError as e:  # e.g. a CPU quota the kernel refuses: the engine's own words
             raise DirectmemError(f"the Docker engine refused to start the container: {e.explanation or e}") from None
-        poller = PeakPoller(container.id, pid_of=lambda: _state(client, container.id).get("Pid"),
+        poller = PeakPoller(container.id, pid_of=lambda: _own_pid(client, container.id),
                             stats=lambda: client.api.stats(container.id, stream=True, decode=True))
         poller.start()
         try:
@@ -311,9 +253,12 @@ def run_container(client: Any, plan: Plan, artifacts: Path, timeout: float) -> t
         peak = poller.stop()
         state = _state(client, container.id)
         host = container.attrs.get("HostConfig") or {}
+        if not plan.shares_fs:
+            copied_out = copy_out(container, artifacts)
         info = ContainerInfo(oom_killed=bool(state.get("OOMKilled")), memory_limit=host.get("Memory") or None,
                              image=plan.image, id=container.id, exit_code=state.get("ExitCode", code),
-                             engine=engine_url())
+                             engine=engine.url, transport="bind" if plan.shares_fs else "copy",
+                             copied_in=copied_in, copied_out=copied_out)
         if code is None:
             code = state.get("ExitCode")
         return code, timed_out, t1 - t0, peak, info
@@ -321,6 +266,13 @@ def run_container(client: Any, plan: Plan, artifacts: Path, timeout: float) -> t
         try:
             if poller is not None:
                 poller.stop(0)
+            if volume is not None and container is not None and not copied_out:  # an error or Ctrl-C: keep what ran
+                _kill(container, "SIGKILL")
+                _wait(container, 10)
+                try:
+                    copy_out(container, artifacts)
+                except Exception:  # noqa: BLE001 - the engine is gone: nothing to keep
+                    pass
         finally:
             _remove(client, container.id if container is not None else name)
             if volume is not None:

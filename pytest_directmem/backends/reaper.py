@@ -1,8 +1,9 @@
 """Cleanup of containers whose launcher is gone: the labels every container carries, the sweep of stale
 ones at a session's first docker run, and the reaper.
 
-The reaper: a sidecar process per launching process (a pytest session, an xdist worker, a CLI run) that
-removes that process's containers and volumes within seconds once it is gone, however it went (SIGKILL,
+The reaper: a sidecar process per launching process (a pytest session, an xdist worker, a CLI run) and
+engine it runs containers on, that removes that process's containers and volumes on that engine within
+seconds once it is gone, however it went (SIGKILL,
 pytest-timeout's os._exit, a crash), as Testcontainers' Ryuk does.
 
 The launching process holds the write end of a pipe whose read end is the reaper's stdin; nothing else
@@ -31,22 +32,23 @@ SESSION_ID = uuid.uuid4().hex[:12]  # one per launching process
 EXITED_GRACE_S = 60  # an exited container of a live owner older than this is a leak, not a run in progress
 
 _lock = threading.Lock()
-_started: dict[str, subprocess.Popen] = {}
+_started: dict[tuple[str, str], subprocess.Popen] = {}
 
 
-def ensure_reaper(session_id: str, label: str) -> subprocess.Popen:
-    """Start the reaper of this process's session once; later calls return the same one."""
+def ensure_reaper(session_id: str, label: str, url: str | None = None) -> subprocess.Popen:
+    """Start the reaper of this process's session on the engine at `url` (None: docker-py's default) once;
+    later calls return the same one."""
     with _lock:
-        proc = _started.get(session_id)
+        proc = _started.get((session_id, url or ""))
         if proc is not None and proc.poll() is None:
             return proc
         proc = subprocess.Popen(
-            [sys.executable, "-m", "pytest_directmem.backends.reaper", label, session_id],
+            [sys.executable, "-m", "pytest_directmem.backends.reaper", label, session_id, *([url] if url else [])],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C of the session's terminal must not take it down first
             env={**os.environ, "PYTHONPATH": _package_parent()},  # the package, wherever it is installed
         )
-        _started[session_id] = proc
+        _started[(session_id, url or "")] = proc
         return proc
 
 
@@ -90,30 +92,25 @@ def _owner_alive(labels: dict[str, str]) -> bool:
     return not start or _pid_start(int(pid)) == start
 
 
-_swept = False
+_swept: set[str] = set()
 
 
-def sweep_once(client: Any) -> None:
-    """At the first docker run of this process (a test session, an xdist worker): reap orphans."""
-    global _swept
+def sweep_once(client: Any, url: str = "") -> None:
+    """At the first docker run of this process (a test session, an xdist worker) on an engine: reap orphans."""
     with _lock:
-        if _swept:
+        if url in _swept:
             return
-        _swept = True
+        _swept.add(url)
     sweep_stale_containers(client)
 
 
-def sweep_stale_containers(client: Any = None) -> int:
+def sweep_stale_containers(client: Any) -> int:
     """Remove this host's leftover directmem containers; return how many were removed.
 
     Stale: the launching process (label io.directmem.pid, checked with its start time) is gone, or the
     container exited more than a minute ago. Safe to call while other processes (pytest-xdist workers)
     run containers: a live owner's running container is never touched. For the plugin's session start.
     """
-    if client is None:
-        from .engine import docker_client
-
-        client = docker_client()
     removed = 0
     for c in client.containers.list(all=True, sparse=True, filters={"label": LABEL_SESSION}):
         labels = c.attrs.get("Labels") or {}
@@ -152,10 +149,16 @@ def _inspect_state(client: Any, ident: str) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    label, session_id = argv
+    label, session_id, *url = argv
     import docker  # imported before the wait: reaping starts the moment the launcher dies
 
-    client = docker.from_env(timeout=30)
+    from ..environment import environment
+
+    if url and url[0] != environment().docker_host:  # else docker-py's own variables (TLS) apply
+        client = docker.DockerClient(base_url=url[0], version="auto", timeout=30,
+                                     use_ssh_client=url[0].startswith("ssh://"))
+    else:
+        client = docker.from_env(timeout=30)
     while os.read(0, 4096):  # EOF: the launcher is gone (or closed the pipe on purpose)
         pass
     reap(client, label, session_id)

@@ -88,7 +88,9 @@ def _container(c: object) -> ContainerInfo | None:
     if not isinstance(c, dict):
         return None
     return ContainerInfo(oom_killed=bool(c.get("oom_killed")), memory_limit=c.get("memory_limit"),
-                         image=c.get("image"), id=c.get("id"), exit_code=c.get("exit_code"), engine=c.get("engine"))
+                         image=c.get("image"), id=c.get("id"), exit_code=c.get("exit_code"), engine=c.get("engine"),
+                         transport=c.get("transport"), copied_in=int(c.get("copied_in") or 0),
+                         copied_out=int(c.get("copied_out") or 0))
 
 
 def _workload_text(spec: dict) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest_directmem as dm
 from pytest_directmem.backends import docker as backend
+from pytest_directmem.backends.common import PACKAGE_ROOT
 from pytest_directmem.config import JvmConfig
 
 
@@ -13,7 +14,7 @@ def test_plan_mounts_the_profiler_read_only(tmp_path):
     lib.write_bytes(b"")
     config = JvmConfig.create(backend="docker", diagnose=True)
     plan = backend.plan_run(dm.workloads.hold("1m"), config, tmp_path, image="img", major=17, user="1:1",
-                            jar_path=backend.PACKAGE_ROOT / "pytest_directmem" / "_fixtures" / "x.jar",
+                            jar_path=PACKAGE_ROOT / "pytest_directmem" / "_fixtures" / "x.jar",
                             import_dirs=[], profiler=lib)
     mount = [m for m in plan.mounts if m.source == str(lib)]
     assert len(mount) == 1 and mount[0].read_only and mount[0].target == f"{backend.PROFILER_DIR}/{lib.name}"

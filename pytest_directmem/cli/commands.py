@@ -124,13 +124,13 @@ def _prepare(kwargs: dict[str, Any], progress: Progress) -> None:
             resolve_jdk(spec)
         return
     from ..backends.docker import jdk_major
-    from ..backends.engine import docker_client
+    from ..backends.engine import pick
     from ..backends.images import ensure_image
 
     major = jdk_major(kwargs.get("jdk"))
-    client = docker_client()
-    with progress.step(f"checking the docker runtime image for JDK {major}"):
-        ensure_image(major, progress=progress.say, client=client)
+    engine = pick(tuple(kwargs.get("docker_hosts") or ()))
+    with progress.step(f"checking the docker runtime image for JDK {major} on {engine.url}"):
+        ensure_image(major, progress=progress.say, client=engine.client)
 
 
 def _guarded(fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -339,9 +339,11 @@ def compare(workload: str, args: tuple[str, ...], variants: tuple[str, ...], rep
               help="a missing Docker engine is a failure (exit 1); also DIRECTMEM_REQUIRE_DOCKER=1")
 @click.option("--offline", is_flag=True, help="do not ask PyPI which JDK majors can be provisioned")
 @click.option("--json", "json_out", is_flag=True, help="print the checks as JSON")
-def doctor(require_docker: bool, offline: bool, json_out: bool) -> None:
+@click.option("--docker-host", "docker_hosts", multiple=True, metavar="URL",
+              help="a Docker engine to check (repeatable; default: DIRECTMEM_DOCKER_HOSTS, else DOCKER_HOST)")
+def doctor(require_docker: bool, offline: bool, json_out: bool, docker_hosts: tuple[str, ...]) -> None:
     """What this machine offers: JDKs (installed, cached, provisionable), JPype (and whether it starts a
-    JVM), the fixtures jar, the Docker engine and the runtime images.
+    JVM), the fixtures jar, every Docker engine with its runtime images and input cache.
 
     Exit status 1 when something runs need is broken (no JPype, no JVM starts, no fixtures jar), or
     when --require-docker is given and no engine answers; otherwise 0.
@@ -349,7 +351,15 @@ def doctor(require_docker: bool, offline: bool, json_out: bool) -> None:
     from .doctor import run_checks
 
     progress = Progress(enabled=not json_out)
-    checks = run_checks(require_docker=require_docker, offline=offline, say=progress.say if sys.stderr.isatty() else None)
+    from ..backends.engine import parse_hosts
+    from ..errors import ConfigError
+
+    try:
+        hosts = parse_hosts(list(docker_hosts), "--docker-host") if docker_hosts else ()
+    except ConfigError as e:
+        raise click.UsageError(str(e)) from None
+    checks = run_checks(require_docker=require_docker, offline=offline, say=progress.say if sys.stderr.isatty() else None,
+                        docker_hosts=hosts)
     if json_out:
         _write_json([c.to_dict() for c in checks])
     else:

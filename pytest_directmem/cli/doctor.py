@@ -127,26 +127,53 @@ def check_fixtures() -> list[Check]:
     return [Check("fixtures", "ok", f"fixtures jar {jar} ({jar.stat().st_size // 1024} KiB)")]
 
 
-def check_docker(require: bool = False, engine: Callable[[], Any] | None = None) -> list[Check]:
-    from ..backends.engine import docker_client
+def check_docker(require: bool = False, urls: tuple[str, ...] = ()) -> list[Check]:
+    """Every configured engine (`urls`, else --directmem-docker-hosts' sources, else DOCKER_HOST): reachable,
+    version, cgroup version, images, input cache. Fails (with `require`) only when none answers."""
+    from ..backends.engine import configured, engine
     from ..errors import BackendUnavailable
 
-    try:
-        client = (engine or docker_client)()
-    except BackendUnavailable as e:
+    out: list[Check] = []
+    answering = 0
+    engines = configured(urls)
+    for url in engines:
+        name = f"{url}: " if len(engines) > 1 or url != engines[0] or urls else ""
+        try:
+            client = engine(url).client
+            v, info = client.version(), client.info()
+        except BackendUnavailable as e:
+            detail = re.sub(r"^the Docker engine \S+ does not answer: ", "", str(e))
+            out.append(Check("docker", "warn", f"{name or 'no Docker engine: '}{detail}"))
+            continue
+        except Exception as e:  # noqa: BLE001 - an engine that answers ping but not version is still reported
+            out.append(Check("docker", "warn", f"{name}the Docker engine answered but failed: {e}"))
+            continue
+        answering += 1
+        out.append(Check("docker", "ok", f"{name}Docker engine {v.get('Version')} (API {v.get('ApiVersion')}), "
+                                         f"storage {info.get('Driver')}, cgroup v{info.get('CgroupVersion', '?')}, "
+                                         f"{info.get('NCPU')} CPUs, {info.get('MemTotal', 0) / 2**30:.1f} GiB"))
+        out += [Check(c.area, c.status, name + c.message) for c in check_images(client) + check_cache(client)]
+    if not answering:
         hint = "the docker backend is unavailable; local runs work" if not require else "required (--require-docker)"
-        detail = re.sub(r"^no Docker engine answers\s*\((.*)\)$", r"\1", str(e), flags=re.S)
-        return [Check("docker", "fail" if require else "warn", f"no Docker engine: {detail} — {hint}; "
-                                                                  "start one with: bash .ci/docker-setup.sh")]
+        out.append(Check("docker", "fail" if require else "warn",
+                         f"no Docker engine answers — {hint}; start one with: bash .ci/docker-setup.sh"))
+    return out
+
+
+def check_cache(client: Any) -> list[Check]:
+    """The engine's input cache (engines that share no filesystem with the session get their inputs there)."""
+    from ..backends.transport import CACHE_VOLUME
+
     try:
-        v = client.version()
-        info = client.info()
-    except Exception as e:  # noqa: BLE001 - an engine that answers ping but not version is still reported
-        return [Check("docker", "fail" if require else "warn", f"the Docker engine answered but failed: {e}")]
-    out = [Check("docker", "ok", f"Docker engine {v.get('Version')} (API {v.get('ApiVersion')}), "
-                                 f"storage {info.get('Driver')}, cgroup v{info.get('CgroupVersion', '?')}, "
-                                 f"{info.get('NCPU')} CPUs, {info.get('MemTotal', 0) / 2**30:.1f} GiB")]
-    return out + check_images(client)
+        df = client.df()
+    except Exception:  # noqa: BLE001 - an old engine without /system/df
+        return []
+    for v in df.get("Volumes") or []:
+        if v.get("Name") == CACHE_VOLUME:
+            size = ((v.get("UsageData") or {}).get("Size") or 0) / 2**20
+            return [Check("docker", "info", f"input cache volume {CACHE_VOLUME}: {size:.1f} MiB "
+                                            f"(docker volume rm {CACHE_VOLUME} empties it)")]
+    return []
 
 
 def check_images(client: Any) -> list[Check]:
@@ -177,10 +204,10 @@ def check_report() -> list[Check]:
 
 
 def run_checks(*, require_docker: bool = False, offline: bool = False, say: Callable[[str], None] | None = None,
-               ) -> list[Check]:
+               docker_hosts: tuple[str, ...] = ()) -> list[Check]:
     steps: list[tuple[str, Callable[[], list[Check]]]] = [
         ("python", check_python), ("JDKs", lambda: check_jdks(offline)), ("JPype", check_jpype),
-        ("fixtures jar", check_fixtures), ("docker", lambda: check_docker(require_docker)), ("report", check_report),
+        ("fixtures jar", check_fixtures), ("docker", lambda: check_docker(require_docker, docker_hosts)), ("report", check_report),
     ]
     out: list[Check] = []
     for title, step in steps:

@@ -75,14 +75,16 @@ def incidents(verbose: bool, as_json: bool) -> None:
               help="run the whole selection this many times in a row and report whether every pass measured the same facts")
 @click.option("--workers", type=click.IntRange(1, 64), default=os.cpu_count() or 2, show_default=True,
               help="runs at a time")
+@click.option("--docker-host", "docker_hosts", multiple=True, metavar="URL",
+              help="a Docker engine to spread docker runs over (repeatable; unix://, tcp://, ssh://)")
 @click.option("--keep", is_flag=True, help="keep every run's artifacts (by default only runs that differ from their pins keep them)")
 @click.option("--artifacts", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="where artifacts go (default: a new temp directory)")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="also write every result (measured, expected, GC counts, timings) to this JSON file")
 def reproduce(incident_ids: tuple[str, ...], run_all: bool, variants: tuple[str, ...], jdk: str | None,
-              backend: str | None, flags: tuple[str, ...], repeat: int, workers: int, keep: bool,
-              artifacts: Path | None, json_path: Path | None) -> None:
+              backend: str | None, flags: tuple[str, ...], repeat: int, workers: int, docker_hosts: tuple[str, ...],
+              keep: bool, artifacts: Path | None, json_path: Path | None) -> None:
     """Run incidents with their variants side by side and compare each run with the pinned expectation.
 
     Prints per variant and JDK: outcome, OOM message and top frame, heap dumps, System.gc()/full GC
@@ -102,6 +104,14 @@ def reproduce(incident_ids: tuple[str, ...], run_all: bool, variants: tuple[str,
             raise click.UsageError(f"no variant {name!r} in {', '.join(i.id for i in chosen)}; variants: {', '.join(sorted(known))}")
     jdks = parse_jdks(jdk)
     _check_options(jdks, flags)
+    if docker_hosts:
+        from ..backends.engine import configure
+        from ..errors import ConfigError
+
+        try:
+            configure(docker_hosts)  # every docker run of this process picks the least busy of these
+        except ConfigError as e:
+            raise click.UsageError(str(e)) from None
     jobs = runner.plan(chosen, jdks, backend=backend, repeat=repeat, variants=variants, flags=flags)
     click.echo(f"running {len(jobs)} runs ({len(jobs) // repeat} per pass x {repeat}) with {workers} at a time ...", err=True)
     done = [0]

@@ -25,3 +25,17 @@ def left_behind(client, pid: int | None = None) -> tuple[list, list]:
 
     mine = {"label": f"{backend.LABEL_PID}={pid or os.getpid()}"}
     return client.containers.list(all=True, sparse=True, filters=mine), client.volumes.list(filters=mine)
+
+
+def engines_answering() -> list[tuple[str, object]]:
+    """(url, client) of every engine of this process that answers (a killed one is skipped)."""
+    from pytest_directmem.backends.engine import configured, engine as at
+    from pytest_directmem.errors import BackendUnavailable
+
+    out = []
+    for url in configured():
+        try:
+            out.append((url, at(url).client))
+        except BackendUnavailable:
+            pass
+    return out

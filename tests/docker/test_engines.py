@@ -1,0 +1,181 @@
+"""Runs spread over several Docker engines, one of which shares no path with the session (as an engine on
+another machine): two extra dockerd start on this machine (tests/docker/engines.py), beside the session's.
+
+Each engine is compared with the session's own engine running the same thing: same outcome, same facts.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import pytest_directmem as dm
+from pytest_directmem.backends.common import PACKAGE_ROOT
+from pytest_directmem.backends.engine import EngineFailed
+from tests.docker import engines
+from tests.docker.engine import engine, left_behind
+
+W = dm.workloads
+pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.xdist_group("engines")]
+
+
+@pytest.fixture(scope="module")
+def extra(tmp_path_factory):
+    engine()  # the session's engine answers (else skip, or fail with DIRECTMEM_REQUIRE_DOCKER=1)
+    reason = engines.why_not()
+    if reason:
+        if os.environ.get("DIRECTMEM_REQUIRE_DOCKER") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    logs = tmp_path_factory.mktemp("engines")
+    started = []
+    try:
+        started.append(engines.start(logs, isolated=True, hide=[tmp_path_factory.getbasetemp()]))
+        started.append(engines.start(logs, isolated=False))
+        yield tuple(started)
+    finally:
+        for e in started:
+            engines.stop(e)
+
+
+def _main_url() -> str:
+    from pytest_directmem.backends.engine import configured
+
+    return configured()[0]
+
+
+def _private_module(tmp_path: Path, monkeypatch) -> object:
+    priv = tmp_path / "priv"
+    priv.mkdir(mode=0o700)
+    (priv / "engines_workload_mod.py").write_text(textwrap.dedent("""
+        def hold_direct(jvm, n):
+            ByteBuffer = jvm.JClass("java.nio.ByteBuffer")
+            held = [ByteBuffer.allocateDirect(1 << 20) for _ in range(n)]
+            return len(held)
+    """))
+    monkeypatch.syspath_prepend(str(priv))
+    import engines_workload_mod
+
+    return engines_workload_mod
+
+
+def test_an_engine_that_shares_no_path_gets_everything_copied_and_gives_the_same_runs(extra, tmp_path, monkeypatch):
+    isolated = extra[0].url
+    assert extra[0].isolated
+    mod = _private_module(tmp_path, monkeypatch)
+    cases = [  # (workload, options): a call() module, a heap dump, a direct OOM with its investigation, a timeout
+        (W.call(mod.hold_direct, 3), dict(max_direct="16m")),
+        (W.heap_hog(), dict(heap="32m")),
+        (W.churn(40, "1m", keep_every=2), dict(max_direct="8m", explicit_gc="disabled", diagnose=True)),
+        (W.static("java.lang.Thread#sleep", 600_000), dict(timeout=3)),
+    ]
+    for n, (workload, options) in enumerate(cases):
+        there = dm.launch(workload, backend="docker", jdk="17", docker_hosts=[isolated],
+                          artifacts_dir=tmp_path / f"iso{n}", **options)
+        here = dm.launch(workload, backend="docker", jdk="17", docker_hosts=[_main_url()],
+                         artifacts_dir=tmp_path / f"main{n}", **options)
+        assert there.container.engine == isolated and there.container.transport == "copy", there.summary()
+        assert here.container.transport == "bind"
+        assert there.outcome == here.outcome, (there.summary(), here.summary())
+        assert (there.oom and there.oom.message) == (here.oom and here.oom.message)
+        assert len(there.heap_dumps) == len(here.heap_dumps)
+        for dump in there.heap_dumps:  # copied back whole: a readable HPROF
+            assert dump.read_bytes()[:18] == b"JAVA PROFILE 1.0.2" and dump.stat().st_size > 1 << 20
+        assert there.artifacts == tmp_path / f"iso{n}" and dm.load_run(there.artifacts) == there
+        assert there.container.copied_out > 0
+    assert there.timed_out and "Full thread dump" in there.stdout  # the SIGQUIT dump came back too
+    there, here = dm.load_run(tmp_path / "iso2").diagnosis, dm.load_run(tmp_path / "main2").diagnosis
+    assert there.dump.is_file() and there.dump.parent.parent == tmp_path / "iso2"  # the investigation's dump came back
+    assert [(h.count, h.bytes) for h in there.holders] == [(h.count, h.bytes) for h in here.holders] != []
+    assert there.garbage_bytes == here.garbage_bytes
+    again = dm.launch(W.hold("1m", 1), backend="docker", jdk="17", docker_hosts=[isolated])
+    assert again.container.copied_in == 0  # the package is cached on the engine: nothing uploaded
+
+
+def test_maven_classpath_entries_reach_an_engine_that_shares_no_path(extra, directmem, netty_jars):
+    from tests.frameworks.test_netty import _variant, expected
+
+    result = _variant("4.1-limit-opens").run(directmem, jdk="17", backend="docker", expect=expected("4.1-limit-opens", 17),
+                                             memory="512m", docker_hosts=[extra[0].url])
+    run = result.check().run  # the pinned facts hold
+    assert run.container.engine == extra[0].url and run.container.transport == "copy"
+    assert run.oom.class_name == "io.netty.util.internal.OutOfDirectMemoryError"
+
+
+def test_an_engine_on_this_machine_binds_what_it_can_read(extra, tmp_path):
+    run = dm.launch(W.hold("1m", 1), backend="docker", jdk="17", docker_hosts=[extra[1].url],
+                    artifacts_dir=tmp_path / "a")
+    assert run.outcome is dm.Outcome.COMPLETED and run.container.transport == "bind", run.summary()
+    assert run.container.engine == extra[1].url and run.container.copied_out == 0
+
+
+def test_the_docker_tests_and_incident_variants_pass_spread_over_three_engines(extra, tmp_path):
+    urls = [_main_url(), extra[0].url, extra[1].url]
+    since = int(time.time()) - 1
+    cmd = [sys.executable, "-m", "pytest", "-n", "3", "-m", "docker", "-p", "no:cacheprovider", "-q",
+           "--basetemp", str(tmp_path / "inner"), f"--directmem-docker-hosts={','.join(urls)}",
+           "--ignore", "tests/docker/test_engines.py", "tests"]
+    proc = subprocess.run(cmd, cwd=PACKAGE_ROOT, capture_output=True, text=True, timeout=1500)
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    import docker
+
+    created = {}
+    for url in urls:
+        client = docker.DockerClient(base_url=url, version="auto", timeout=30)
+        events = client.events(since=since, until=int(time.time()) + 1, decode=True,
+                               filters={"type": "container", "event": "create", "label": "io.directmem.session"})
+        created[url] = sum(1 for _ in events)
+        containers, volumes = left_behind_any(client)
+        assert (containers, volumes) == ([], []), url
+    assert all(n > 0 for n in created.values()), created  # every engine ran some
+    assert sum(created.values()) >= 40, created
+
+
+def left_behind_any(client) -> tuple[list, list]:
+    """Containers and run volumes of any directmem session still on an engine."""
+    f = {"label": "io.directmem.session"}
+    return client.containers.list(all=True, sparse=True, filters=f), client.volumes.list(filters=f)
+
+
+def test_an_engine_that_dies_fails_its_runs_by_name_and_the_others_go_on(extra, tmp_path):
+    doomed, main = extra[1], _main_url()
+    results: dict[int, object] = {}
+
+    def one(i: int) -> None:
+        try:
+            results[i] = dm.launch(W.static("java.lang.Thread#sleep", 8000), backend="docker", jdk="17", docker_hosts=[main, doomed.url],
+                                   artifacts_dir=tmp_path / f"r{i}", timeout=60)
+        except Exception as e:  # noqa: BLE001 - what the test looks at
+            results[i] = e
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+        time.sleep(0.3)
+    import docker
+
+    client = docker.DockerClient(base_url=doomed.url, version="auto", timeout=10)
+    deadline = time.monotonic() + 60
+    while not client.containers.list(filters={"label": "io.directmem.session", "status": "running"}):
+        assert time.monotonic() < deadline, "no run started on the engine to kill"
+        time.sleep(0.1)
+    doomed.kill()
+    for t in threads:
+        t.join(120)
+    failed = [r for r in results.values() if isinstance(r, Exception)]
+    ran = [r for r in results.values() if isinstance(r, dm.Run)]
+    assert failed and ran, results
+    for e in failed:
+        assert isinstance(e, EngineFailed) and doomed.url in str(e), repr(e)
+    assert all(r.outcome is dm.Outcome.COMPLETED and r.container.engine == main for r in ran)
+    later = dm.launch(W.hold("1m", 1), backend="docker", jdk="17", docker_hosts=[main, doomed.url])
+    assert later.container.engine == main  # the dead engine is skipped
+    assert left_behind(engine()) == ([], [])
+    assert not doomed.alive()

@@ -137,7 +137,8 @@ def facts_table(rec: dict[str, Any]) -> str:
     c = rec.get("container")
     backend = esc(rec.get("backend"))
     if c:
-        backend += (f"; image {esc(c.get('image'))}; container memory {human_size(c.get('memory_limit'))}"
+        engine = f"; engine {esc(c['engine'])} ({esc(c.get('transport') or 'bind')})" if c.get("engine") else ""
+        backend += (f"; image {esc(c.get('image'))}{engine}; container memory {human_size(c.get('memory_limit'))}"
                     f"{' — <b>OOM-killed by the kernel</b>' if c.get('oom_killed') else ''}")
     rows.append(("backend", backend))
     rows.append(("peak RSS", human_size(rec.get("peak_rss"))))

@@ -51,6 +51,8 @@ def run_summary(run: Run, tail: int = 40) -> str:
     jvm = f"{run.jvm.version} (major {run.jvm.major}) at {run.jvm.java_home}" if run.jvm.version else "unknown"
     out.append(f"jvm:        {jvm}")
     backend = run.backend + (f", image {run.container.image}" if run.container else "")
+    if run.container and run.container.engine:
+        backend += f", engine {run.container.engine} ({run.container.transport or 'bind'})"
     out.append(f"backend:    {backend}")
     lim = run.limits
     out.append(

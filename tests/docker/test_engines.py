@@ -21,9 +21,11 @@ from pytest_directmem.backends.common import PACKAGE_ROOT
 from pytest_directmem.backends.engine import EngineFailed
 from tests.docker import engines
 from tests.docker.engine import engine, left_behind
+from tests.frameworks.conftest import netty_jars  # noqa: F401 - the fixture
 
 W = dm.workloads
-pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.xdist_group("engines")]
+pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.xdist_group("engines"),
+              pytest.mark.timeout(900)]  # the first test also starts the engines and builds their images
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +118,7 @@ def test_an_engine_on_this_machine_binds_what_it_can_read(extra, tmp_path):
     assert run.container.engine == extra[1].url and run.container.copied_out == 0
 
 
+@pytest.mark.timeout(1800)
 def test_the_docker_tests_and_incident_variants_pass_spread_over_three_engines(extra, tmp_path):
     urls = [_main_url(), extra[0].url, extra[1].url]
     since = int(time.time()) - 1
@@ -146,6 +149,7 @@ def left_behind_any(client) -> tuple[list, list]:
 
 def test_an_engine_that_dies_fails_its_runs_by_name_and_the_others_go_on(extra, tmp_path):
     doomed, main = extra[1], _main_url()
+    dm.launch(W.hold("1m", 1), backend="docker", jdk="17", docker_hosts=[doomed.url])  # its image is built
     results: dict[int, object] = {}
 
     def one(i: int) -> None:

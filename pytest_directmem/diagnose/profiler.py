@@ -48,10 +48,16 @@ def profiler_library() -> Path:
 
 
 def agent_flag(library: str, sites_file: str) -> str:
-    """The -agentpath flag: every native allocation (nativemem=0) under Unsafe.allocateMemory0 (include=:
-    without it the JVM's and Python's own mallocs make the file ~20 MB), bytes per stack (total),
-    collapsed stacks written to `sites_file` when the JVM exits."""
-    return f"-agentpath:{library}=start,nativemem=0,total,include=*/Unsafe.allocateMemory0,collapsed,file={sites_file}"
+    """The -agentpath flag: every native allocation (nativemem=0: each malloc is a sample) on a stack through
+    Unsafe.allocateMemory0 or a JNI function (``include=``: without it the JVM's and Python's own mallocs
+    make the output ~20 MB; ``exclude=``: JPype's natives, under which the host's Python runs and mallocs:
+    2 MB of such stacks in a JPype run without it; and class loading's natives, ~1 MB of the JVM's own
+    mallocs under ``Java_java_lang_ClassLoader_*`` / ``Java_jdk_internal_loader_*``), written as async-profiler's text ``traces`` (bytes and calls per stack, see
+    :mod:`.sites`) to `sites_file` when the JVM exits. ``*Unsafe...`` matches the dotted frame names of the
+    text format (``*/Unsafe...`` would not)."""
+    return (f"-agentpath:{library}=start,nativemem=0,include=*Unsafe.allocateMemory0,include=Java_*,"
+            f"exclude=org.jpype.*,exclude=Java_org_jpype_*,"
+            f"exclude=Java_java_lang_ClassLoader_*,exclude=Java_jdk_internal_loader_*,traces,file={sites_file}")
 
 
 def library_for(diagnose: bool) -> Path | None:

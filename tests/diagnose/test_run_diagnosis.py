@@ -56,6 +56,7 @@ def assert_acceptance(run: dm.Run) -> None:
     sites = {s.stack[2]: s for s in d.sites if s.kind == "direct" and len(s.stack) > 2}
     assert 12 * MIB <= sites["HoldTwelve.main"].bytes < 13 * MIB
     assert 3 * MIB <= sites["HoldTwelve.drop"].bytes < 4 * MIB
+    assert (sites["HoldTwelve.main"].count, sites["HoldTwelve.drop"].count) == (12, 3)  # every call recorded
 
 
 @pytest.mark.parametrize("jdk", JDKS)
@@ -104,10 +105,25 @@ def test_native_other_covers_unsafe_memory(jdk):
     d = run.diagnosis
     assert d.dump is None  # no thread reached the direct slow path
     top = d.sites[0]
-    assert top.kind == "unsafe" and top.stack[1] == "directmem.Workloads.unsafeAlloc"
+    assert top.kind == "unsafe" and top.stack[1] == "directmem.Workloads.unsafeAlloc" and top.count == 64
     assert top.bytes >= run.value["bytes"]
     assert d.native["Other"] >= run.value["bytes"]
     assert d.native_outside_direct >= run.value["bytes"] - (run.direct.peak_used or 0)
+
+
+@pytest.mark.parametrize("host", ["jpype", "java"])
+@pytest.mark.parametrize("jdk", JDKS)
+def test_sites_count_every_allocation(jdk, host):
+    """churn(N, 1m) allocates N direct buffers of 1 MiB from one method: its site has count N (nativemem=0
+    records every malloc, no sampling) and N MiB (plus at most NMT's header per malloc), on both hosts;
+    unsafe_alloc's site is "unsafe", never "direct"."""
+    n = 37
+    run = dm.launch(dm.workloads.churn(n, "1m"), jdk=jdk, host=host, diagnose=True, max_direct="64m")
+    assert run.outcome is dm.Outcome.COMPLETED, run.summary()
+    mine = [s for s in run.diagnosis.sites if "directmem.Workloads.churn" in s.stack]
+    assert len(mine) == 1 and mine[0] is run.diagnosis.sites[0]
+    assert mine[0].kind == "direct" and mine[0].stack[0] == "java.nio.DirectByteBuffer.<init>"
+    assert mine[0].count == n and n * MIB <= mine[0].bytes <= n * (MIB + 64)
 
 
 @pytest.mark.parametrize("jdk", ["17", "25"])

@@ -27,6 +27,12 @@ DUMP = "direct-oom.hprof"
 NATIVE = "native.json"
 SITES = "sites.txt"
 OLD_SITES = "sites.collapsed"  # runs recorded before counts: bytes only
+SITES_SKIPPED = "sites-skipped.txt"  # in the artifacts dir: why the backend ran the JVM without the profiler
+
+
+def write_sites_skipped(artifacts: Path, reason: str) -> None:
+    """Records, before the run, why it has no allocation sites (read back as a note by read_diagnosis)."""
+    Path(artifacts, SITES_SKIPPED).write_text(reason + "\n")
 
 
 def read_diagnosis(artifacts: Path) -> tuple[Diagnosis | None, tuple[str, ...]]:
@@ -61,9 +67,11 @@ def read_diagnosis(artifacts: Path) -> tuple[Diagnosis | None, tuple[str, ...]]:
         from .sites import parse_collapsed
 
         sites = parse_collapsed((d / OLD_SITES).read_text(errors="replace"))
+    elif (artifacts / SITES_SKIPPED).is_file():
+        notes.append(f"diagnosis: no allocation sites: {(artifacts / SITES_SKIPPED).read_text().strip()}")
     else:
         notes.append(f"diagnosis: no allocation sites: async-profiler wrote no {DIAGNOSIS_DIR}/{SITES} (not loaded "
-                     "in containers or without its library; or the JVM did not exit)")
+                     "without its library, or the JVM did not exit)")
     return Diagnosis(dump=dump if dump.is_file() else None, holders=holders, garbage_bytes=garbage, sites=sites,
                      native=native, native_outside_direct=outside), tuple(notes)
 

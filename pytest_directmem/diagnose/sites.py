@@ -22,8 +22,9 @@ on it (it counts against MaxDirectMemorySize), else ``"unsafe"`` (outside the li
 a JNI function (``Java_*``, e.g. zlib's ``inflateInit2_`` under ``Java_java_util_zip_Inflater_init``) with no
 JVM frame between it and the malloc (``os::``, ``JVM_``, ``jni_``: the JVM's own memory, e.g. class loading);
 outside the limit too. The JVM's own mallocs, the profiler's, and the harness's threads (``directmem.Diagnose``,
-``Sampler``) are left out, and so are the Java runner's frames under the workload's (``directmem.Runner``,
-reflection). Stacks keep their Java frames, innermost first, without ``jdk.internal.misc.Unsafe`` itself, so
+``Sampler``) are left out, and so are the Java runner's frames under the workload's (from the innermost
+``directmem.Runner`` / ``Main`` down, and the reflection or method-handle frames it called the workload
+through). Stacks keep their Java frames, innermost first, without ``jdk.internal.misc.Unsafe`` itself, so
 ``stack[0]`` is ``java.nio.DirectByteBuffer.<init>``, ``sun.misc.Unsafe.allocateMemory``, the method that
 called ``jdk.internal.misc.Unsafe`` directly, or the native method (``java.util.zip.Inflater.init``).
 
@@ -43,8 +44,9 @@ _DIRECT = ("java.nio.DirectByteBuffer.<init>", "java.nio.ByteBuffer.allocateDire
 _INTERNAL = "jdk.internal.misc.Unsafe."
 _HARNESS = ("directmem.Diagnose", "directmem.Sampler", "directmem.Journal",  # the harness's own threads
             "org.jpype.")  # JPype's own calls (the profiler excludes them too, see profiler.agent_flag)
-_RUNNER = ("directmem.Runner", "directmem.Invoker", "jdk.internal.reflect.", "java.lang.reflect.Method.invoke",
-           "java.lang.invoke.")  # 25 invokes main through method handles
+_ENTRY = ("directmem.Runner", "directmem.Main", "directmem.Invoker")  # the runner: it and all below it go
+_RUNNER = ("jdk.internal.reflect.", "java.lang.reflect.Method.invoke",
+           "java.lang.invoke.")  # how it calls the workload: reflection, method handles (hidden classes on 17+)
 _JVM = ("JVM_", "jni_", "jvm_", "JNI_")  # entries into the JVM: what mallocs below them is the JVM's
 _HEADER = re.compile(r"^--- (\d+) \S+ \([^)]*\), (\d+) samples?$")
 _FRAME = re.compile(r"^\s*\[\s*\d+\] (.*)$")
@@ -77,8 +79,11 @@ def _classify(frames: list[str]) -> tuple[str, tuple[str, ...]] | None:
         kind = "other"
     if any(j.startswith(_HARNESS) for j in java):
         return None
-    while java and java[-1].startswith(_RUNNER):  # the Java runner's frames under the workload's
-        java.pop()
+    entry = next((i for i, j in enumerate(java) if j.startswith(_ENTRY)), None)
+    if entry is not None:  # the Java runner's frames under the workload's
+        del java[entry:]
+        while java and java[-1].startswith(_RUNNER):
+            java.pop()
     return kind, tuple(j for j in java if not j.startswith(_INTERNAL))
 
 

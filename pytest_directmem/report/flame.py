@@ -4,8 +4,9 @@ Input: ``run_record()["diagnosis"]["flame"]``, a list of ``{"stack": [frames roo
 "kind"}`` (every site of ``run.diagnosis.sites``). Frames equal from the root down merge into one box whose
 width is the bytes allocated under it (the whole width: all sites' bytes); a box's colour is the kind of the
 allocations under it (direct: counts against MaxDirectMemorySize; unsafe; other JNI mallocs), grey when
-they are mixed (``data-kind`` says which); its tooltip (``<title>``) gives the frame, bytes, calls and share. Boxes narrower than
-:data:`MIN_PX` are left out (with their children), labels are cut to fit (``…``). The root is at the bottom.
+they are mixed (``data-kind`` says which); its tooltip (``<title>``) gives the frame, bytes, calls and share.
+Boxes narrower than :data:`MIN_PX` are left out (with their children), labels are cut to fit (``…``). The
+root is at the bottom.
 """
 
 from __future__ import annotations
@@ -88,7 +89,8 @@ def flame_svg(sites: list[dict[str, Any]]) -> str:
             cx += child.bytes * scale
 
     draw(root, 0.0, 0)
-    legend = " ".join(f'<span class="key" style="background:{COLORS[k]}"></span>{k}' for k in ("direct", "unsafe", "other"))
+    legend = " ".join(f'<span class="key" style="background:{COLORS[k]}"></span>{k}'
+                      for k in ("direct", "unsafe", "other"))
     return (f'<div class="flame"><p class="muted">Flame graph of the allocation sites: width = bytes allocated '
             f'during the run, root at the bottom, callers below callees; hover a box for bytes and calls. {legend}'
             f'</p><svg class="flame" id="dm-flame" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" '

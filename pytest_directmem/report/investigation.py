@@ -29,7 +29,8 @@ def investigation_record(run: Run) -> dict[str, Any] | None:
     """None without ``diagnose=True``; else ``{"dump", "holders": [{path, count, bytes}], "garbage_bytes",
     "explicit_gc", "sites": [{stack, bytes, count, kind}] (top entries, stacks cut), "flame": [{stack (root
     first, whole), bytes, count, kind}] (every site, for :func:`pytest_directmem.report.flame.flame_svg`),
-    "native": [[category, bytes]] (largest first, "Total" last), "native_outside_direct", "rss", "memory_limit"}`` (sizes in bytes; top entries only)."""
+    "native": [[category, bytes]] (largest first, "Total" last), "native_outside_direct", "rss",
+    "memory_limit"}`` (sizes in bytes; top entries only)."""
     d = run.diagnosis
     if d is None:
         return None

@@ -36,8 +36,8 @@ def test_failure_text_has_the_investigation(diagnosed):
     assert re.search(r"12\.0 MiB in 12 buffers  static HoldTwelve\.CACHE -> java\.util\.ArrayList\.elementData",
                      section), section
     assert re.search(r"garbage:  3\.0 MiB unreachable.*DisableExplicitGC", section), section
-    assert re.search(r"\d+\.\d MiB +12 calls direct  java\.nio\.DirectByteBuffer\.<init> <- java\.nio\.ByteBuffer\.allocateDirect"
-                     r" <- HoldTwelve\.main", section), section
+    assert re.search(r"\d+\.\d MiB +12 calls direct  java\.nio\.DirectByteBuffer\.<init> <- "
+                     r"java\.nio\.ByteBuffer\.allocateDirect <- HoldTwelve\.main", section), section
     if diagnosed.diagnosis.native:
         assert "native (NMT peak committed, against peak RSS" in section and "Other " in section
     with pytest.raises(AssertionError, match="investigation"):

@@ -196,3 +196,26 @@ def test_diagnose_option_values():
     assert JvmConfig.create(diagnose="yes", sources={"diagnose": "DIRECTMEM_DIAGNOSE"}).diagnose is True
     with pytest.raises(ConfigError, match="@pytest.mark.directmem"):
         JvmConfig.create(diagnose="yes", sources={"diagnose": "@pytest.mark.directmem"})
+
+
+def test_non_pie_reads_the_elf_type(tmp_path):
+    from pytest_directmem.diagnose.profiler import library_for, non_pie
+
+    def elf(e_type: int) -> Path:
+        p = tmp_path / f"exe{e_type}"
+        p.write_bytes(b"\x7fELF\x02\x01\x01" + bytes(9) + e_type.to_bytes(2, "little") + bytes(46))
+        return p
+
+    assert non_pie(elf(2)) and not non_pie(elf(3))  # ET_EXEC / ET_DYN (PIE)
+    assert not non_pie(tmp_path / "missing") and not non_pie(Path(__file__))
+    assert library_for(True, str(elf(2))) is None and library_for(False) is None
+
+
+def test_a_withheld_profiler_is_a_note(tmp_path):
+    from pytest_directmem.diagnose.profiler import NON_PIE
+    from pytest_directmem.diagnose.run import write_sites_skipped
+
+    (tmp_path / DIAGNOSIS_DIR).mkdir()
+    write_sites_skipped(tmp_path, NON_PIE)
+    diagnosis, notes = read_diagnosis(tmp_path)
+    assert diagnosis.sites == () and notes == (f"diagnosis: no allocation sites: {NON_PIE}",)

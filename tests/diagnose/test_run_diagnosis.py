@@ -126,6 +126,34 @@ def test_sites_count_every_allocation(jdk, host):
     assert mine[0].count == n and n * MIB <= mine[0].bytes <= n * (MIB + 64)
 
 
+@pytest.mark.parametrize("jdk", JDKS)
+def test_jni_mallocs_are_other_and_equal_bare_javas(jdk, tmp_path):
+    """Inflaters N keeps N zlib inflaters: their JNI init's mallocs are a site of kind "other" under
+    Inflaters.main, with the calls and bytes that bare java with the same agent records."""
+    from pytest_directmem.diagnose.profiler import agent_flag, profiler_library
+    from pytest_directmem.diagnose.sites import parse_traces
+
+    n = 9
+    src = PROGRAM.parent / "Inflaters.java"
+    subprocess.run(["javac", "--release", "11", "-d", str(tmp_path), str(src)], check=True)
+    run = dm.launch(dm.workloads.main("Inflaters", n), jdk=jdk, classpath=[tmp_path], diagnose=True)
+    assert run.outcome is dm.Outcome.COMPLETED, run.summary()
+    java = resolve_jdk(jdk).home / "bin" / "java"
+    out = tmp_path / "bare.txt"
+    subprocess.run([str(java), "-XX:NativeMemoryTracking=summary", agent_flag(str(profiler_library()), str(out)),
+                    "-cp", str(tmp_path), "Inflaters", str(n)], check=True, capture_output=True, timeout=120)
+
+    def mine(sites):
+        return [(s.kind, s.stack, s.count, s.bytes) for s in sites  # not Inflater.<clinit>'s first-use mallocs
+                if "Inflaters.main" in s.stack and s.stack[0] == "java.util.zip.Inflater.init"]
+
+    harness, bare = mine(run.diagnosis.sites), mine(parse_traces(out.read_text()))
+    assert harness == bare and len(harness) == 1
+    kind, stack, count, nbytes = harness[0]
+    assert kind == "other" and stack[0] == "java.util.zip.Inflater.init" and stack[-1] == "Inflaters.main"
+    assert count % n == 0 and count >= n and nbytes >= n * 1024  # zlib's inflate state is several KiB
+
+
 @pytest.mark.parametrize("jdk", ["17", "25"])
 def test_churn_that_system_gc_keeps_alive_takes_no_dump(jdk):
     """Each time churn hits the limit, Bits.reserveMemory's System.gc() frees the dropped buffers and the

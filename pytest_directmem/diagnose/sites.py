@@ -12,9 +12,10 @@ see :mod:`.profiler`): its text format, one block per distinct stack::
       [ 7] Alloc.main
 
 ``bytes`` is what the mallocs of that stack asked for, ``samples`` how many mallocs there were: with
-``nativemem=0`` every malloc is a sample (measured 11-25: 20 x allocateDirect(1 MiB) gives "20971520 bytes,
-20 samples"; frees are not subtracted). Frames are innermost first; Java frames ``pkg.Class.method``, native
-ones ``os::malloc``, ``Unsafe_AllocateMemory0``, ``Java_java_util_zip_Inflater_init``, ``malloc_hook``.
+``nativemem=0`` every malloc is a sample (``Engine::updateCounter``: an interval <= 1 records every call;
+measured 11-25: 20 x allocateDirect(1 MiB) gives "20971520 bytes, 20 samples"); frees are not subtracted.
+Frames are innermost first; Java frames ``pkg.Class.method``, native ones ``os::malloc``,
+``Unsafe_AllocateMemory0``, ``Java_java_util_zip_Inflater_init``, ``malloc_hook``.
 
 Kinds: a stack that passes ``jdk.internal.misc.Unsafe.allocateMemory0`` (what ``sun.misc.Unsafe`` and direct
 buffers call) is ``"direct"`` when ``java.nio.DirectByteBuffer.<init>`` (or ``ByteBuffer.allocateDirect``) is

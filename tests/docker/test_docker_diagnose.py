@@ -42,10 +42,11 @@ def program_sites(run: dm.Run) -> dict[tuple[str, ...], tuple[str, int, int]]:
     return {s.stack: (s.kind, s.count, s.bytes) for s in run.diagnosis.sites if any("HoldTwelve" in f for f in s.stack)}
 
 
-def test_java_host_in_a_container_has_allocation_sites(directmem, tmp_path):
+@pytest.mark.parametrize("jdk", ["11", "17", "21", "25"])
+def test_java_host_in_a_container_has_allocation_sites(directmem, tmp_path, jdk):
     classes = tmp_path / "classes"
     subprocess.run(["javac", "--release", "11", "-d", str(classes), str(PROGRAM)], check=True)
-    options = dict(classpath=[classes], max_direct="16m", explicit_gc="disabled", diagnose=True, host="java")
+    options = dict(classpath=[classes], max_direct="16m", explicit_gc="disabled", diagnose=True, host="java", jdk=jdk)
     run = directmem.run(dm.workloads.main("HoldTwelve", "throw"), backend="docker", memory="512m", **options)
     local = directmem.run(dm.workloads.main("HoldTwelve", "throw"), **options)
     run.expect("direct-oom")

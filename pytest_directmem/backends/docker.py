@@ -41,10 +41,13 @@ from .plan import (ARTIFACTS, HARDENING, JAVA, PIDS_LIMIT, PKG_DIR, PROFILER_DIR
                    TMPFS, WATCHDOG_GRACE_S, Mount, Plan, docker_run_command, plan_run, _user_import_dirs)
 from .transport import CACHE_ROOT, CACHE_VOLUME, OUT_ROOT, copy_out, spec_archive
 
-# Measured 2026-11-30: async-profiler 4.6's nativemem under JPype in the runtime image (Debian python3,
-# JDK 17) kills python3 with SIGSEGV at JVM start (exit 139); event=cpu and bare java with nativemem work.
-# So containers run without allocation sites (plan_run can mount it: for a host that is plain java).
-NO_PROFILER_IN_CONTAINERS = True
+from ..diagnose.profiler import NON_PIE, library_for
+from ..diagnose.run import write_sites_skipped
+
+# async-profiler 4.6's nativemem kills the image's python3 (Debian's, non-PIE) at JVM start: free_hook
+# recurses through python's canonical PLT entry for free (diagnose/profiler.py NON_PIE, measured with gdb).
+# So only host="java" runs with allocation sites in a container; the JPype host's diagnosis notes why.
+NO_PROFILER_UNDER_JPYPE = True
 THREAD_DUMP_GRACE_S = 1.0
 DEFAULT_MAJOR = 17
 
@@ -117,9 +120,14 @@ class DockerBackend:
         image = image_for(major, client, engine.url)
         artifacts = Path(artifacts).absolute()
         shares = shares_filesystem(engine, image, artifacts)
+        profiler = None
+        if config.diagnose and config.host != "java" and NO_PROFILER_UNDER_JPYPE:
+            write_sites_skipped(artifacts, NON_PIE)
+        elif config.diagnose:
+            profiler = library_for(True)
         plan = plan_run(workload, config, artifacts, image=image, major=major, user=_user_and_ownership(artifacts),
                         jar_path=fixtures_jar(), import_dirs=_user_import_dirs() if workload.kind == "call" else [],
-                        profiler=None, shares_fs=shares)  # see NO_PROFILER_IN_CONTAINERS
+                        profiler=profiler, shares_fs=shares)
         A.write_spec(artifacts, plan.spec)
         try:
             try:

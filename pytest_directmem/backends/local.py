@@ -17,7 +17,8 @@ from ..jars import fixtures_jar
 from ..jdk import resolve_jdk
 from ..workloads import Workload, churn
 from .. import artifacts as A
-from ..diagnose.profiler import library_for
+from ..diagnose.profiler import NON_PIE, library_for, non_pie
+from ..diagnose.run import write_sites_skipped
 from . import cds
 from .common import (PACKAGE_ROOT, ProcessResult, bare_java_command, java_host_argv, user_sys_path, worker_spec,
                      write_status)
@@ -31,7 +32,9 @@ class LocalBackend:
 
     def launch(self, workload: Workload, config: JvmConfig, artifacts: Path) -> ProcessResult:
         jdk = resolve_jdk(config.jdk)
-        profiler = library_for(config.diagnose)
+        profiler = library_for(config.diagnose, None if config.host == "java" else sys.executable)
+        if config.diagnose and profiler is None and config.host != "java" and non_pie(sys.executable):
+            write_sites_skipped(artifacts, NON_PIE)
         jvm_args = to_jvm_args(config, str(artifacts), jdk.major, str(profiler) if profiler else None)
         classpath = [str(fixtures_jar()), *map(str, config.classpath)]
         pythonpath = os.pathsep.join(p for p in (str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")) if p)

@@ -82,7 +82,7 @@ def plan_run(workload: Workload, config: JvmConfig, artifacts: Path, *, image: s
         for i, entry in enumerate(import_dirs):
             inputs.append(Input(entry, f"/directmem/py/{i}", python=True))
             py_targets.append(f"/directmem/py/{i}")
-    if profiler is not None:  # diagnose=True (NO_PROFILER_IN_CONTAINERS: launch passes None for now)
+    if profiler is not None:  # diagnose=True (docker.NO_PROFILER_UNDER_JPYPE: None for that host)
         inputs.append(Input(str(profiler), f"{PROFILER_DIR}/{profiler.name}"))
     uid, gid = (int(x) for x in user.split(":"))
     placements = decide(inputs, uid, gid) if shares_fs else plan_inputs(inputs, uid, gid, copy_all=True)

@@ -83,10 +83,12 @@ class DumpAnalysis:
 
 @dataclass(frozen=True)
 class Site:
-    """An allocation site: ``stack`` innermost first as ``"pkg.Class.method"``, ``bytes``, ``count``;
-    ``kind``: ``"direct"`` (a direct buffer: counts against MaxDirectMemorySize) or ``"unsafe"``
-    (``Unsafe.allocateMemory`` outside the limit), "" when not known. ``count`` 0: not known (async-profiler's
-    byte totals do not count calls). From async-profiler (see
+    """An allocation site: ``stack`` innermost first as ``"pkg.Class.method"``, ``bytes`` the mallocs of that
+    stack asked for over the run (frees not subtracted), ``count`` how many mallocs (every one is recorded:
+    nativemem=0; 0 only in runs recorded before counts, whose ``sites.collapsed`` had bytes alone);
+    ``kind``: ``"direct"`` (a direct buffer: counts against MaxDirectMemorySize), ``"unsafe"``
+    (``Unsafe.allocateMemory`` outside the limit), ``"other"`` (a JNI function's malloc, e.g. zlib under
+    ``java.util.zip.Inflater.init``; outside the limit), "" when not known. From async-profiler (see
     :mod:`pytest_directmem.diagnose.sites`)."""
 
     stack: tuple[str, ...]

@@ -7,7 +7,8 @@ What java-fixtures ``Diagnose.java`` wrote there during the run:
                          ``java.nio.Bits.reserveMemory`` (live=false: no GC, holders intact)
 ``native.json``          NMT summary peaks: ``{"samples": N, "error": str|null,
                          "other_outside_direct": bytes|null, "peak_committed": {category: bytes}}``
-``sites.collapsed``      async-profiler ``nativemem`` output, collapsed stacks with bytes
+``sites.txt``            async-profiler ``nativemem`` output, text ``traces``: bytes and calls per stack
+                         (runs recorded before: ``sites.collapsed``, bytes only)
 =======================  ====================================================================
 
 Only :func:`pytest_directmem.observe.load.load_run` calls :func:`read_diagnosis`.
@@ -24,7 +25,14 @@ from .model import Diagnosis
 
 DUMP = "direct-oom.hprof"
 NATIVE = "native.json"
-SITES = "sites.collapsed"
+SITES = "sites.txt"
+OLD_SITES = "sites.collapsed"  # runs recorded before counts: bytes only
+SITES_SKIPPED = "sites-skipped.txt"  # in the artifacts dir: why the backend ran the JVM without the profiler
+
+
+def write_sites_skipped(artifacts: Path, reason: str) -> None:
+    """Records, before the run, why it has no allocation sites (read back as a note by read_diagnosis)."""
+    Path(artifacts, SITES_SKIPPED).write_text(reason + "\n")
 
 
 def read_diagnosis(artifacts: Path) -> tuple[Diagnosis | None, tuple[str, ...]]:
@@ -52,12 +60,18 @@ def read_diagnosis(artifacts: Path) -> tuple[Diagnosis | None, tuple[str, ...]]:
     native, outside = _native(d / NATIVE, notes)
     sites = ()
     if (d / SITES).is_file():
+        from .sites import parse_traces
+
+        sites = parse_traces((d / SITES).read_text(errors="replace"))
+    elif (d / OLD_SITES).is_file():
         from .sites import parse_collapsed
 
-        sites = parse_collapsed((d / SITES).read_text(errors="replace"))
+        sites = parse_collapsed((d / OLD_SITES).read_text(errors="replace"))
+    elif (artifacts / SITES_SKIPPED).is_file():
+        notes.append(f"diagnosis: no allocation sites: {(artifacts / SITES_SKIPPED).read_text().strip()}")
     else:
         notes.append(f"diagnosis: no allocation sites: async-profiler wrote no {DIAGNOSIS_DIR}/{SITES} (not loaded "
-                     "in containers or without its library; or the JVM did not exit)")
+                     "without its library, or the JVM did not exit)")
     return Diagnosis(dump=dump if dump.is_file() else None, holders=holders, garbage_bytes=garbage, sites=sites,
                      native=native, native_outside_direct=outside), tuple(notes)
 

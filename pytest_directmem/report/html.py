@@ -45,6 +45,8 @@ pre{background:#f4f4f4;border:1px solid #e2e2e2;padding:6px 8px;overflow-x:auto;
 .oom{font-family:"DejaVu Sans Mono",monospace;font-size:13px;color:#7a0c0e}.dump-yes{color:#1b7f3b;font-weight:bold}
 .dump-no{color:#7a0c0e;font-weight:bold}.timeline svg{width:100%;height:auto}summary{cursor:pointer;color:#0b57d0}
 a{color:#0b57d0}.muted{color:#777}
+.flame svg{width:100%;height:auto;background:#fff;border:1px solid #ddd}.flame text{fill:#1d1d1f;pointer-events:none}
+.flame .key{display:inline-block;width:11px;height:11px;margin:0 3px 0 10px;vertical-align:-1px;border-radius:2px}
 """
 
 

@@ -12,6 +12,7 @@ import html
 from typing import TYPE_CHECKING, Any
 
 from ..units import human_size
+from .flame import flame_svg
 
 if TYPE_CHECKING:
     from ..result import Run
@@ -26,8 +27,10 @@ def esc(value: object) -> str:  # report.html's, without importing it (html impo
 
 def investigation_record(run: Run) -> dict[str, Any] | None:
     """None without ``diagnose=True``; else ``{"dump", "holders": [{path, count, bytes}], "garbage_bytes",
-    "explicit_gc", "sites": [{stack, bytes, kind}], "native": [[category, bytes]] (largest first, "Total"
-    last), "native_outside_direct", "rss", "memory_limit"}`` (sizes in bytes; top entries only)."""
+    "explicit_gc", "sites": [{stack, bytes, count, kind}] (top entries, stacks cut), "flame": [{stack (root
+    first, whole), bytes, count, kind}] (every site, for :func:`pytest_directmem.report.flame.flame_svg`),
+    "native": [[category, bytes]] (largest first, "Total" last), "native_outside_direct", "rss",
+    "memory_limit"}`` (sizes in bytes; top entries only)."""
     d = run.diagnosis
     if d is None:
         return None
@@ -40,7 +43,10 @@ def investigation_record(run: Run) -> dict[str, Any] | None:
         "more_holders": max(0, len(d.holders) - TOP),
         "garbage_bytes": d.garbage_bytes,
         "explicit_gc": run.limits.get("explicit_gc"),
-        "sites": [{"stack": list(s.stack[:SITE_FRAMES]), "bytes": s.bytes, "kind": s.kind} for s in d.sites[:TOP]],
+        "sites": [{"stack": list(s.stack[:SITE_FRAMES]), "bytes": s.bytes, "count": s.count, "kind": s.kind}
+                  for s in d.sites[:TOP]],
+        "flame": [{"stack": list(reversed(s.stack)), "bytes": s.bytes, "count": s.count, "kind": s.kind}
+                  for s in d.sites],
         "native": [[k, v] for k, v in native],
         "native_outside_direct": d.native_outside_direct,
         "rss": run.peak_rss,
@@ -77,9 +83,10 @@ def investigation_lines(run: Run) -> list[str]:
             out.append(f"    ... {rec['more_holders']} more")
         out.append(f"  garbage:  {_garbage_text(rec)}")
     if rec["sites"]:
-        out.append("  allocation sites (bytes allocated during the run, largest first):")
+        out.append("  allocation sites (bytes and calls during the run, largest first):")
         for s in rec["sites"]:
-            out.append(f"    {human_size(s['bytes']):>9} {s['kind']:<6}  " + " <- ".join(s["stack"]))
+            calls = f"{s.get('count') or '?'} calls"
+            out.append(f"    {human_size(s['bytes']):>9} {calls:>11} {s['kind']:<6}  " + " <- ".join(s["stack"]))
     if rec["native"]:
         out.append(f"  native (NMT peak committed, against {_against(rec)}): "
                    + ", ".join(f"{k} {human_size(v)}" for k, v in rec["native"]))
@@ -114,8 +121,10 @@ def investigation_html(rec: dict[str, Any]) -> str:
                                                  [(human_size(h["bytes"]), h["count"], h["path"]) for h in rec["holders"]]))
         parts.append(f'<p class="garbage">garbage: {esc(_garbage_text(rec))}</p>')
     if rec["sites"]:
-        parts.append("<h4>Allocation sites</h4>" + _table("sites", ("bytes", "kind", "stack (innermost first)"),
-                                                         [(human_size(s["bytes"]), s["kind"], s["stack"]) for s in rec["sites"]]))
+        rows = [(human_size(s["bytes"]), s.get("count") or "?", s["kind"], s["stack"]) for s in rec["sites"]]
+        parts.append("<h4>Allocation sites</h4>"
+                     + _table("sites", ("bytes", "calls", "kind", "stack (innermost first)"), rows)
+                     + flame_svg(rec.get("flame") or []))
     if rec["native"]:
         rows = "".join(f'<tr><td>{esc(k)}</td><td class="num">{esc(human_size(v))}</td></tr>'
                        for k, v in rec["native"])

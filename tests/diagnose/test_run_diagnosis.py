@@ -56,6 +56,7 @@ def assert_acceptance(run: dm.Run) -> None:
     sites = {s.stack[2]: s for s in d.sites if s.kind == "direct" and len(s.stack) > 2}
     assert 12 * MIB <= sites["HoldTwelve.main"].bytes < 13 * MIB
     assert 3 * MIB <= sites["HoldTwelve.drop"].bytes < 4 * MIB
+    assert (sites["HoldTwelve.main"].count, sites["HoldTwelve.drop"].count) == (12, 3)  # every call recorded
 
 
 @pytest.mark.parametrize("jdk", JDKS)
@@ -104,10 +105,53 @@ def test_native_other_covers_unsafe_memory(jdk):
     d = run.diagnosis
     assert d.dump is None  # no thread reached the direct slow path
     top = d.sites[0]
-    assert top.kind == "unsafe" and top.stack[1] == "directmem.Workloads.unsafeAlloc"
+    assert top.kind == "unsafe" and top.stack[1] == "directmem.Workloads.unsafeAlloc" and top.count == 64
     assert top.bytes >= run.value["bytes"]
     assert d.native["Other"] >= run.value["bytes"]
     assert d.native_outside_direct >= run.value["bytes"] - (run.direct.peak_used or 0)
+
+
+@pytest.mark.parametrize("host", ["jpype", "java"])
+@pytest.mark.parametrize("jdk", JDKS)
+def test_sites_count_every_allocation(jdk, host):
+    """churn(N, 1m) allocates N direct buffers of 1 MiB from one method: its site has count N (nativemem=0
+    records every malloc, no sampling) and N MiB (plus at most NMT's header per malloc), on both hosts;
+    unsafe_alloc's site is "unsafe", never "direct"."""
+    n = 37
+    run = dm.launch(dm.workloads.churn(n, "1m"), jdk=jdk, host=host, diagnose=True, max_direct="64m")
+    assert run.outcome is dm.Outcome.COMPLETED, run.summary()
+    mine = [s for s in run.diagnosis.sites if "directmem.Workloads.churn" in s.stack]
+    assert len(mine) == 1 and mine[0] is run.diagnosis.sites[0]
+    assert mine[0].kind == "direct" and mine[0].stack[0] == "java.nio.DirectByteBuffer.<init>"
+    assert mine[0].count == n and n * MIB <= mine[0].bytes <= n * (MIB + 64)
+
+
+@pytest.mark.parametrize("jdk", JDKS)
+def test_jni_mallocs_are_other_and_equal_bare_javas(jdk, tmp_path):
+    """Inflaters N keeps N zlib inflaters: their JNI init's mallocs are a site of kind "other" under
+    Inflaters.main, with the calls and bytes that bare java with the same agent records."""
+    from pytest_directmem.diagnose.profiler import agent_flag, profiler_library
+    from pytest_directmem.diagnose.sites import parse_traces
+
+    n = 9
+    src = PROGRAM.parent / "Inflaters.java"
+    subprocess.run(["javac", "--release", "11", "-d", str(tmp_path), str(src)], check=True)
+    run = dm.launch(dm.workloads.main("Inflaters", n), jdk=jdk, classpath=[tmp_path], diagnose=True)
+    assert run.outcome is dm.Outcome.COMPLETED, run.summary()
+    java = resolve_jdk(jdk).home / "bin" / "java"
+    out = tmp_path / "bare.txt"
+    subprocess.run([str(java), "-XX:NativeMemoryTracking=summary", agent_flag(str(profiler_library()), str(out)),
+                    "-cp", str(tmp_path), "Inflaters", str(n)], check=True, capture_output=True, timeout=120)
+
+    def mine(sites):
+        return [(s.kind, s.stack, s.count, s.bytes) for s in sites  # not Inflater.<clinit>'s first-use mallocs
+                if "Inflaters.main" in s.stack and s.stack[0] == "java.util.zip.Inflater.init"]
+
+    harness, bare = mine(run.diagnosis.sites), mine(parse_traces(out.read_text()))
+    assert harness == bare and len(harness) == 1
+    kind, stack, count, nbytes = harness[0]
+    assert kind == "other" and stack[0] == "java.util.zip.Inflater.init" and stack[-1] == "Inflaters.main"
+    assert count % n == 0 and count >= n and nbytes >= n * 1024  # zlib's inflate state is several KiB
 
 
 @pytest.mark.parametrize("jdk", ["17", "25"])

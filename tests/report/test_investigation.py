@@ -36,8 +36,8 @@ def test_failure_text_has_the_investigation(diagnosed):
     assert re.search(r"12\.0 MiB in 12 buffers  static HoldTwelve\.CACHE -> java\.util\.ArrayList\.elementData",
                      section), section
     assert re.search(r"garbage:  3\.0 MiB unreachable.*DisableExplicitGC", section), section
-    assert re.search(r"\d+\.\d MiB direct  java\.nio\.DirectByteBuffer\.<init> <- java\.nio\.ByteBuffer\.allocateDirect"
-                     r" <- HoldTwelve\.main", section), section
+    assert re.search(r"\d+\.\d MiB +12 calls direct  java\.nio\.DirectByteBuffer\.<init> <- "
+                     r"java\.nio\.ByteBuffer\.allocateDirect <- HoldTwelve\.main", section), section
     if diagnosed.diagnosis.native:
         assert "native (NMT peak committed, against peak RSS" in section and "Other " in section
     with pytest.raises(AssertionError, match="investigation"):
@@ -61,6 +61,29 @@ def test_html_investigation_in_chromium(diagnosed, tmp_path):
     assert re.findall(r'<td class="num">([^<]*)</td>', first) == ["12.0 MiB", "12"]
     assert "static HoldTwelve.CACHE\njava.util.ArrayList.elementData" in first
     assert "garbage: 3.0 MiB" in html
-    assert "HoldTwelve.main" in re.search(r'<table class="sites">(.*?)</table>', html, re.S).group(1)
-    png = screenshot(page, tmp_path / "run.png")
-    assert Path(png).stat().st_size > 0
+    sites = re.search(r'<table class="sites">(.*?)</table>', html, re.S).group(1)
+    main_row = next(r for r in re.findall(r"<tr>(.*?)</tr>", sites, re.S) if "HoldTwelve.main" in r)
+    assert re.findall(r'<td class="num">([^<]*)</td>', main_row)[1] == "12"  # calls
+
+    # the flame graph: one box per merged frame, the allocating method named in a box wide enough to read
+    flame = re.search(r'<svg class="flame" id="dm-flame"[^>]*>(.*?)</svg>', dom, re.S)
+    assert flame, "the flame graph is in the rendered page"
+    frames = []  # (kind, title, width, label) of each box
+    for kind, body in re.findall(r'<g class="frame" data-kind="(\w+)">(.*?)</g>', flame.group(1), re.S):
+        label = re.search(r"<text[^>]*>([^<]*)</text>", body)
+        frames.append((kind, re.search(r"<title>([^<]*)</title>", body).group(1),
+                       float(re.search(r'<rect [^>]*width="([\d.]+)"', body).group(1)), label and label.group(1)))
+    assert len(frames) >= 4
+    boxes = {title.split(":")[0]: (kind, w, text) for kind, title, w, text in frames}
+    kind, width, text = boxes["HoldTwelve.main"]
+    assert kind == "direct" and text == "HoldTwelve.main"
+    assert width > 0.9 * 1200  # under main: 12 MiB itself and 3 MiB through drop(), nearly all the sites' bytes
+    titles = {t.split(":")[0]: t for _, t, *_ in frames}
+    assert re.match(r"HoldTwelve\.main: 15\.0 MiB, 15 calls, ", titles["HoldTwelve.main"])
+    assert re.match(r"HoldTwelve\.drop: 3\.0 MiB, 3 calls, ", titles["HoldTwelve.drop"])
+    assert boxes["java.nio.DirectByteBuffer.&lt;init&gt;"][0] == "direct"
+
+    from pytest_directmem.report.flame import COLORS
+    from tests.report.test_browser import load, pixels_near
+    img = load(screenshot(page, tmp_path / "run.png", width=1400, height=4000))
+    assert pixels_near(img, COLORS["direct"], 10) > 20000, "the flame graph's direct boxes are not drawn"

@@ -19,6 +19,7 @@ def test_plan_mounts_the_profiler_read_only(tmp_path):
     mount = [m for m in plan.mounts if m.source == str(lib)]
     assert len(mount) == 1 and mount[0].read_only and mount[0].target == f"{backend.PROFILER_DIR}/{lib.name}"
     agent = [a for a in plan.jvm_args if a.startswith("-agentpath:")]
-    assert agent == [f"-agentpath:{mount[0].target}=start,nativemem=0,total,include=*/Unsafe.allocateMemory0,"
-                     f"collapsed,file={backend.ARTIFACTS}/diagnosis/sites.collapsed"]
+    assert agent == [f"-agentpath:{mount[0].target}=start,nativemem=0,include=*Unsafe.allocateMemory0,include=Java_*,"
+                     "exclude=org.jpype.*,exclude=Java_org_jpype_*,exclude=Java_java_lang_ClassLoader_*,"
+                     f"exclude=Java_jdk_internal_loader_*,traces,file={backend.ARTIFACTS}/diagnosis/sites.txt"]
     assert f"-Ddirectmem.diagnose={backend.ARTIFACTS}/diagnosis" in plan.jvm_args

@@ -3,13 +3,16 @@
 
     .venv/bin/python tests/data/diagnosis/record.py [11 17 21 25]
 
-For each JDK: jdk<N>-holdtwelve.collapsed (async-profiler nativemem output of HoldTwelve "throw",
-tests/diagnose/programs/HoldTwelve.java, max_direct 16m, DisableExplicitGC) and jdk<N>-unsafe.collapsed
+For each JDK: jdk<N>-holdtwelve.sites.txt.gz (async-profiler nativemem text traces of HoldTwelve "throw",
+tests/diagnose/programs/HoldTwelve.java, max_direct 16m, DisableExplicitGC) and jdk<N>-unsafe.sites.txt.gz
 plus jdk<N>-unsafe.native.json (unsafe_alloc("1m", 64)): what Diagnose.java and the profiler wrote.
+(jdk<N>-*.collapsed are the older bytes-only format, kept for parse_collapsed; recorded the same way with
+``collapsed,total`` before sites had counts.)
 """
 
 from __future__ import annotations
 
+import gzip
 import shutil
 import subprocess
 import sys
@@ -33,10 +36,11 @@ def main(jdks: list[str]) -> None:
             }
             for name, run in runs.items():
                 d = run.artifacts / "diagnosis"
-                shutil.copy(d / "sites.collapsed", HERE / f"jdk{n}-{name}.collapsed")
-                if name == "unsafe" and (d / "native.json").is_file():
+                (HERE / f"jdk{n}-{name}.sites.txt.gz").write_bytes(
+                    gzip.compress((d / "sites.txt").read_bytes(), mtime=0))
+                if name == "unsafe" and (d / "native.json").is_file() and n != "11":  # 11: the NMT-off record (JPype then)
                     shutil.copy(d / "native.json", HERE / f"jdk{n}-{name}.native.json")
-                print(f"jdk{n} {name}: {run.outcome}, {(d / 'sites.collapsed').stat().st_size} bytes of sites")
+                print(f"jdk{n} {name}: {run.outcome}, {(d / 'sites.txt').stat().st_size} bytes of sites")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,10 @@ from .. import workloads as w
 from .model import Incident, Variant
 
 EDGE_FACTS = ("oom.message", "direct.limit")
+# The heap-sized default is Runtime.maxMemory(), which depends on the collector (Serial's excludes a survivor
+# space: 61.9 MiB for -Xmx64m, G1's is 64 MiB), and the JVM picks Serial by itself on one CPU (taskset -c 0, a
+# 1-CPU container). The variants on the default pin G1 so that their numbers do not depend on the machine.
+DEFAULT_GC = {"heap": "64m", "gc": "G1"}
 
 
 def _edge(name: str, fill: str, incr: str, options: dict, shows: str, extra: tuple[str, ...] = ()) -> Variant:
@@ -23,14 +27,14 @@ LIMIT_EDGES = Incident(
               "-XX:MaxDirectMemorySize=10m: one 10 MiB buffer fits, a second throws"),
         _edge("max-65m-above-heap", "64m", "65m", {"heap": "64m", "max_direct": "65m"},
               "-Xmx64m -XX:MaxDirectMemorySize=65M: one 65 MiB buffer, more than the heap, fits"),
-        _edge("default-equals-heap", "0", "DEFAULT", {"heap": "64m"},
-              "-Xmx64m, no limit: one buffer of exactly Runtime.maxMemory() fits", ("direct.limit_is_heap",)),
-        _edge("default-plus-1", "0", "DEFAULT+1", {"heap": "64m"},
-              "-Xmx64m, no limit: one byte more than Runtime.maxMemory() throws", ("direct.limit_is_heap",)),
+        _edge("default-equals-heap", "0", "DEFAULT", DEFAULT_GC,
+              "-Xmx64m -XX:+UseG1GC, no limit: one buffer of exactly Runtime.maxMemory() fits", ("direct.limit_is_heap",)),
+        _edge("default-plus-1", "0", "DEFAULT+1", DEFAULT_GC,
+              "-Xmx64m -XX:+UseG1GC, no limit: one byte more than Runtime.maxMemory() throws", ("direct.limit_is_heap",)),
         _edge("zero", "0", "1", {"max_direct": 0},
               "-XX:MaxDirectMemorySize=0: not even a 1-byte buffer"),
-        _edge("property-ignored", "DEFAULT-1", "DEFAULT/2", {"heap": "64m", "properties": {"sun.nio.MaxDirectMemorySize": "1K"}},
-              "-Dsun.nio.MaxDirectMemorySize=1K -Xmx64m: the property is ignored, the heap-sized default applies",
+        _edge("property-ignored", "DEFAULT-1", "DEFAULT/2", {**DEFAULT_GC, "properties": {"sun.nio.MaxDirectMemorySize": "1K"}},
+              "-Dsun.nio.MaxDirectMemorySize=1K -Xmx64m -XX:+UseG1GC: the property is ignored, the heap-sized default applies",
               ("direct.limit_is_heap",)),
     ),
 )

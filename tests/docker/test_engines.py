@@ -126,7 +126,8 @@ def test_the_docker_tests_and_incident_variants_pass_spread_over_three_engines(e
            "--basetemp", str(tmp_path / "inner"), f"--directmem-docker-hosts={','.join(urls)}",
            "--ignore", "tests/docker/test_engines.py", "tests"]
     proc = subprocess.run(cmd, cwd=PACKAGE_ROOT, capture_output=True, text=True, timeout=1500)
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    summary = [line for line in proc.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
+    assert proc.returncode == 0, "\n".join(summary) + "\n" + proc.stdout[-5000:] + proc.stderr[-3000:]
     import docker
 
     created = {}

@@ -14,6 +14,7 @@ import pytest_directmem as dm
 from pytest_directmem.backends import docker as backend
 from pytest_directmem.config import JvmConfig
 from pytest_directmem.config_checks import MIN_CPUS, MIN_MEMORY
+from pytest_directmem.backends.engine import engine_url
 from pytest_directmem.launcher import run_config
 from tests.docker.engine import left_behind
 
@@ -28,7 +29,8 @@ def mine(client):
 def test_a_running_container_has_no_capabilities_no_new_privileges_and_a_read_only_root(client, tmp_path):
     box: dict = {}
     t = threading.Thread(target=lambda: box.update(run=dm.launch(
-        W.storm(1, "1k", "4s"), backend="docker", jdk="17", memory="256m", artifacts_dir=tmp_path / "a")))
+        W.storm(1, "1k", "4s"), backend="docker", jdk="17", memory="256m", artifacts_dir=tmp_path / "a",
+        docker_hosts=[engine_url()])))  # the engine `client` talks to, also when the session has several
     t.start()
     seen = None
     deadline = time.monotonic() + 120

@@ -192,6 +192,12 @@ def shares_filesystem(engine: Engine, image: str, directory: Path) -> bool:
     return seen
 
 
+def _owner(plan: Plan) -> tuple[int, int] | None:
+    """Who owns copied-back artifacts: the container user when this process is root (as with a bind mount)."""
+    uid, gid = (int(x) for x in plan.user.split(":"))
+    return (uid, gid) if os.geteuid() == 0 else None
+
+
 def _own_pid(client: Any, container_id: str) -> int | None:
     """The container's init pid when it is a process of this machine's pid namespace (its /proc/PID/cgroup
     names the container), else None: an engine in another pid namespace reports pids that mean nothing here."""
@@ -262,7 +268,7 @@ def run_container(engine: Engine, plan: Plan, artifacts: Path, timeout: float) -
         state = _state(client, container.id)
         host = container.attrs.get("HostConfig") or {}
         if not plan.shares_fs:
-            copied_out = copy_out(container, artifacts)
+            copied_out = copy_out(container, artifacts, _owner(plan))
         info = ContainerInfo(oom_killed=bool(state.get("OOMKilled")), memory_limit=host.get("Memory") or None,
                              image=plan.image, id=container.id, exit_code=state.get("ExitCode", code),
                              engine=engine.url, transport="bind" if plan.shares_fs else "copy",
@@ -278,7 +284,7 @@ def run_container(engine: Engine, plan: Plan, artifacts: Path, timeout: float) -
                 _kill(container, "SIGKILL")
                 _wait(container, 10)
                 try:
-                    copy_out(container, artifacts)
+                    copy_out(container, artifacts, _owner(plan))
                 except Exception:  # noqa: BLE001 - the engine is gone: nothing to keep
                     pass
         finally:

@@ -134,13 +134,13 @@ def engine(url: str) -> Engine:
     """The engine at `url` if it answers a ping, else BackendUnavailable naming it (and it is marked dead)."""
     with _lock:
         if url in _dead:
-            raise BackendUnavailable(f"the Docker engine {url} does not answer: {_dead[url]}")
+            raise BackendUnavailable(f"no Docker engine answers at {url} ({_dead[url]})")
     try:
         client = _connect(url)
         client.api.get(client.api._url("/_ping"), timeout=PING_TIMEOUT_S).raise_for_status()
     except Exception as e:  # noqa: BLE001 - any failure means "not this engine"
         mark_dead(url, _first_line(e))
-        raise BackendUnavailable(f"the Docker engine {url} does not answer: {_first_line(e)}") from None
+        raise BackendUnavailable(f"no Docker engine answers at {url} ({_first_line(e)})") from None
     return Engine(url, client)
 
 
@@ -180,7 +180,7 @@ def pick(urls: Sequence[str] | None = None) -> Engine:
             continue
         except Exception as exc:  # noqa: BLE001 - answered the ping, then failed
             mark_dead(url, _first_line(exc))
-            reasons.append(f"the Docker engine {url} does not answer: {_first_line(exc)}")
+            reasons.append(f"no Docker engine answers at {url} ({_first_line(exc)})")
             continue
         live.append((load, (i - _worker_index()) % len(urls), e))
     if not live:

@@ -206,9 +206,10 @@ def spec_archive(spec: bytes, uid: int, gid: int) -> bytes:
     return buf.getvalue()
 
 
-def copy_out(container: Any, dest: Path) -> int:
+def copy_out(container: Any, dest: Path, owner: tuple[int, int] | None = None) -> int:
     """Copy the run's artifacts directory (OUT_DIR) of a stopped container into `dest`, streaming; returns
-    the bytes received. Only regular files and directories are written, never outside `dest`."""
+    the bytes received. Only regular files and directories are written, never outside `dest`; `owner`
+    (uid, gid): who owns them afterwards (as root: the container user, as with a bind mount)."""
     stream, _ = container.get_archive(OUT_DIR)
     received = 0
 
@@ -240,4 +241,6 @@ def copy_out(container: Any, dest: Path) -> int:
                 continue
             m.name = str(PurePosixPath(*rel.parts[1:]))
             tf.extract(m, dest, filter="data")
+            if owner is not None:
+                os.chown(dest / m.name, *owner)
     return received

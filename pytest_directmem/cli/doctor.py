@@ -136,27 +136,33 @@ def check_docker(require: bool = False, urls: tuple[str, ...] = ()) -> list[Chec
     out: list[Check] = []
     answering = 0
     engines = configured(urls)
+    single = len(engines) == 1
+    hint = "the docker backend is unavailable; local runs work" if not require else "required (--require-docker)"
     for url in engines:
-        name = f"{url}: " if len(engines) > 1 or url != engines[0] or urls else ""
+        name = "" if single and not urls else f"{url}: "
         try:
             client = engine(url).client
             v, info = client.version(), client.info()
         except BackendUnavailable as e:
-            detail = re.sub(r"^the Docker engine \S+ does not answer: ", "", str(e))
-            out.append(Check("docker", "warn", f"{name or 'no Docker engine: '}{detail}"))
+            detail = re.sub(r"^no Docker engine answers at \S+ \((.*)\)$", r"\1", str(e), flags=re.S)
+            if single:
+                out.append(Check("docker", "fail" if require else "warn", f"no Docker engine: {name}{detail} — {hint}; "
+                                                                          "start one with: bash .ci/docker-setup.sh"))
+                return out
+            out.append(Check("docker", "warn", f"{name}does not answer: {detail}"))
             continue
         except Exception as e:  # noqa: BLE001 - an engine that answers ping but not version is still reported
-            out.append(Check("docker", "warn", f"{name}the Docker engine answered but failed: {e}"))
+            out.append(Check("docker", "fail" if require and single else "warn",
+                             f"{name}the Docker engine answered but failed: {e}"))
             continue
         answering += 1
         out.append(Check("docker", "ok", f"{name}Docker engine {v.get('Version')} (API {v.get('ApiVersion')}), "
                                          f"storage {info.get('Driver')}, cgroup v{info.get('CgroupVersion', '?')}, "
                                          f"{info.get('NCPU')} CPUs, {info.get('MemTotal', 0) / 2**30:.1f} GiB"))
         out += [Check(c.area, c.status, name + c.message) for c in check_images(client) + check_cache(client)]
-    if not answering:
-        hint = "the docker backend is unavailable; local runs work" if not require else "required (--require-docker)"
+    if not answering and not single:
         out.append(Check("docker", "fail" if require else "warn",
-                         f"no Docker engine answers — {hint}; start one with: bash .ci/docker-setup.sh"))
+                         f"no Docker engine: none of {len(engines)} answers — {hint}"))
     return out
 
 

@@ -20,14 +20,10 @@ from .. import workloads as w
 from .options import EXPECT_HELP, build_workload, check_writable, launch_kwargs, launch_options, parse_expect, \
     parse_variant, workload_options
 from .errors import EXIT_INTERRUPTED, EXIT_MISMATCH, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, CliError  # noqa: F401
-from .image import image
-from .diagnose import diagnose
-from ..config import human_size
 from ..errors import DirectmemError
 from .progress import Progress
-from ..report.model import anchor_for, run_record
-from ..report.text import records_table
 from ..result import Outcome, Run
+from ..units import human_size
 
 
 def _table(rows: list[tuple[str, Run]]) -> str:
@@ -44,8 +40,33 @@ def _table(rows: list[tuple[str, Run]]) -> str:
 
 
 
+# Subcommands imported only when invoked (or listed by --help): `directmem run` does not pay for them.
+LAZY_COMMANDS = {"incidents": ("incidents", "incidents"), "reproduce": ("incidents", "reproduce"),
+                 "image": ("image", "image"), "diagnose": ("diagnose", "diagnose")}
+
+
 class _Group(click.Group):
-    """Ctrl-C anywhere: the runs clean up on their way out (finally blocks), then one line and exit 130."""
+    """Ctrl-C anywhere: the runs clean up on their way out (finally blocks), then one line and exit 130.
+    The commands of LAZY_COMMANDS are imported when asked for; a missing module (the incident library
+    is optional) leaves its command out."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *(n for n in LAZY_COMMANDS if self.get_command(ctx, n))})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands or cmd_name not in LAZY_COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        module, attr = LAZY_COMMANDS[cmd_name]
+        try:
+            from importlib import import_module
+
+            command = getattr(import_module(f".{module}", __package__), attr, None)
+        except ImportError:
+            return None
+        if not isinstance(command, click.Command):
+            return None
+        self.add_command(command, cmd_name)
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -101,6 +122,7 @@ def demo(jdk: str | None, report: str | None) -> None:
                " so the JVM's HeapDumpOnOutOfMemoryError hook never ran.")
     if report:
         from ..report.html import write_comparison_report
+        from ..report.model import anchor_for, run_record
 
         records = [run_record(run, name=name, anchor=anchor_for(i, name),
                               options_text=", ".join(f"{k}={v}" for k, v in opts.items()) or "max_direct unset (limit = heap)")
@@ -209,6 +231,8 @@ def run(workload: str, args: tuple[str, ...], expect: str | None, report: str | 
     Example:
       directmem run churn --count 200 --size 1m --max-direct 16m --disable-explicit-gc --expect direct-oom
     """
+    from ..report.model import run_record
+
     expected = parse_expect(expect)
     check_writable(report, "--report")
     wl = _guarded(build_workload, workload, args, params)
@@ -275,6 +299,8 @@ def compare(workload: str, args: tuple[str, ...], variants: tuple[str, ...], rep
     Exit status: 0 every run happened (and every expect= matched), 1 an expect= was not met,
     2 usage or configuration error (nothing ran), 3 cannot run here, 130 interrupted (Ctrl-C).
     """
+    from ..report.model import anchor_for, run_record
+    from ..report.text import records_table
     from ..runs_dir import new_run_dir
 
     check_writable(report, "--report")
@@ -372,22 +398,6 @@ def doctor(require_docker: bool, offline: bool, json_out: bool, docker_hosts: tu
     if failed:
         sys.exit(1)
 
-
-def _add_incident_commands() -> None:
-    """The incident library's commands, when that package is present."""
-    try:
-        from . import incidents as incidents_cli
-    except ImportError:
-        return
-    for name in ("incidents", "reproduce"):
-        command = getattr(incidents_cli, name, None)
-        if isinstance(command, click.Command):
-            main.add_command(command, name)
-
-
-_add_incident_commands()
-main.add_command(image)
-main.add_command(diagnose)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -67,7 +67,9 @@ def serve() -> int:
 
 
 def _child(request: dict, loaded: tuple) -> None:
-    code = EXIT_START_FAILED
+    """Become the worker: what `python -m pytest_directmem.worker SPEC` does after its imports. Its end is
+    that process's end too: the code returned raises SystemExit and an uncaught exception unwinds to the
+    top, both through Python's finalization (JPype's atexit hook) as in a fresh worker."""
     try:
         os.setsid()
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -78,21 +80,15 @@ def _child(request: dict, loaded: tuple) -> None:
             os.dup2(fd, target)
             os.close(fd)
         os.closerange(3, os.sysconf("SC_OPEN_MAX") if os.sysconf("SC_OPEN_MAX") > 0 else 4096)
+        sys.stdin = open(0, closefd=False)
         sys.stdout = open(1, "w", buffering=1, closefd=False)
         sys.stderr = open(2, "w", buffering=1, closefd=False)
         os.environ.clear()
         os.environ.update(request["env"])
         os.environ["DIRECTMEM_PARENT_PID"] = str(os.getppid())  # the worker dies with this server
-        code = run_spec(request["spec"], loaded)
-    except BaseException:  # noqa: BLE001 - the child must never return into the server's loop
-        try:
-            import traceback
-
-            traceback.print_exc()
-            sys.stderr.flush()
-        finally:
-            os._exit(EXIT_START_FAILED)
-    os._exit(code)
+    except BaseException:  # noqa: BLE001 - never return into the server's loop
+        os._exit(EXIT_START_FAILED)
+    raise SystemExit(run_spec(request["spec"], loaded))
 
 
 def _kill_group(pid: int) -> None:

@@ -27,6 +27,20 @@ THREAD_DUMP_GRACE_S = 1.0
 CDS_WARM_UP = churn(1, "4k")  # loads what every run loads: JPype, the runner, JMX, NIO
 
 
+def worker_env() -> tuple[str, dict[str, str]]:
+    """(PYTHONPATH, environment) of a worker started from this process."""
+    pythonpath = os.pathsep.join(p for p in (str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")) if p)
+    return pythonpath, {**os.environ, "PYTHONPATH": pythonpath, "PYTHONUNBUFFERED": "1",
+                        "DIRECTMEM_PARENT_PID": str(os.getpid())}
+
+
+def prestart() -> None:
+    """Start the fork server in the background now (a CLI that will launch soon overlaps its own imports
+    with the server's Python start and `import jpype`); the first launch waits for it."""
+    threading.Thread(target=forkserver.server_for, args=(worker_env()[1],), name="directmem-forkserver-start",
+                     daemon=True).start()
+
+
 class LocalBackend:
     name = "local"
 
@@ -37,9 +51,7 @@ class LocalBackend:
             write_sites_skipped(artifacts, NON_PIE)
         jvm_args = to_jvm_args(config, str(artifacts), jdk.major, str(profiler) if profiler else None)
         classpath = [str(fixtures_jar()), *map(str, config.classpath)]
-        pythonpath = os.pathsep.join(p for p in (str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")) if p)
-        env = {**os.environ, "PYTHONPATH": pythonpath, "PYTHONUNBUFFERED": "1",
-               "DIRECTMEM_PARENT_PID": str(os.getpid())}
+        pythonpath, env = worker_env()
 
         def start(w: Workload, args: list[str], directory: Path, timeout: float) -> tuple[list[str], tuple]:
             spec = worker_spec(w, libjvm=str(jdk.libjvm), jvm_args=args, classpath=classpath, sys_path=user_sys_path(),

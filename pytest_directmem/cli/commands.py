@@ -238,6 +238,13 @@ def run(workload: str, args: tuple[str, ...], expect: str | None, report: str | 
     wl = _guarded(build_workload, workload, args, params)
     kwargs = launch_kwargs(params)
     _guarded(_validate, wl, kwargs)
+    from ..config import JvmConfig
+
+    config = JvmConfig.create(**kwargs)  # valid: _validate made it once
+    if config.backend == "local" and config.host == "jpype" and wl.kind != "call":
+        from ..backends.local import prestart
+
+        prestart()  # the JPype host's fork server starts while this process imports and resolves the JDK
     progress = Progress(enabled=not quiet)
     _guarded(_prepare, kwargs, progress)
     result = _guarded(_run_one, wl, kwargs, progress, str(wl))

@@ -117,8 +117,9 @@ def directmem(request: pytest.FixtureRequest, directmem_jdk: str | None, directm
               tmp_path: Path) -> Iterator[DirectMem]:
     """Launch JVM runs from a test: ``run = directmem.run(dm.workloads.churn(200, "1m"), max_direct="16m")``."""
     settings = request.config.stash[_settings_key]
+    parametrized = ("jdk", "host") if isinstance(settings["host"].value, tuple) else ("jdk",)
     defaults: dict[str, Any] = {k: v.value for k, v in settings.items()
-                                if k != "jdk" and v.source != "default" and not isinstance(v.value, tuple)}
+                                if k not in parametrized and v.source != "default"}
     sources: dict[str, str] = {k: v.source for k, v in settings.items() if k in defaults}
     if directmem_jdk is not None:
         defaults["jdk"], sources["jdk"] = directmem_jdk, settings["jdk"].source

@@ -11,6 +11,7 @@ the one the server started with.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import signal
@@ -107,6 +108,18 @@ class ForkServer:
             pass
 
 
+def _shutdown() -> None:
+    """At the launching process's exit: the server (and any worker it still has) is gone before it is."""
+    server = _server
+    if server is not None and server.key[0] == os.getpid():
+        server.close()
+        try:
+            server.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.proc.kill()
+            server.proc.wait()
+
+
 def server_for(env: dict[str, str]) -> ForkServer | None:
     """The running server, started on first use, when runs in this environment can be forked from it."""
     global _server, _broken
@@ -114,6 +127,8 @@ def server_for(env: dict[str, str]) -> ForkServer | None:
         return None
     with _lock:
         if _server is None or not _server.alive or _server.key[0] != os.getpid():
+            if _server is None:
+                atexit.register(_shutdown)
             _server = ForkServer(env)
             if not _server.alive:
                 _broken = os.getpid()

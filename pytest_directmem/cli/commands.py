@@ -21,6 +21,7 @@ from .options import EXPECT_HELP, build_workload, check_writable, launch_kwargs,
     parse_variant, workload_options
 from .errors import EXIT_INTERRUPTED, EXIT_MISMATCH, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, CliError  # noqa: F401
 from ..errors import DirectmemError
+from .group import Group
 from .progress import Progress
 from ..result import Outcome, Run
 from ..units import human_size
@@ -38,45 +39,7 @@ def _table(rows: list[tuple[str, Run]]) -> str:
     return "\n".join([line(head), line(tuple("-" * x for x in widths)), *map(line, body)])
 
 
-
-
-# Subcommands imported only when invoked (or listed by --help): `directmem run` does not pay for them.
-LAZY_COMMANDS = {"incidents": ("incidents", "incidents"), "reproduce": ("incidents", "reproduce"),
-                 "image": ("image", "image"), "diagnose": ("diagnose", "diagnose")}
-
-
-class _Group(click.Group):
-    """Ctrl-C anywhere: the runs clean up on their way out (finally blocks), then one line and exit 130.
-    The commands of LAZY_COMMANDS are imported when asked for; a missing module (the incident library
-    is optional) leaves its command out."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *(n for n in LAZY_COMMANDS if self.get_command(ctx, n))})
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in self.commands or cmd_name not in LAZY_COMMANDS:
-            return super().get_command(ctx, cmd_name)
-        module, attr = LAZY_COMMANDS[cmd_name]
-        try:
-            from importlib import import_module
-
-            command = getattr(import_module(f".{module}", __package__), attr, None)
-        except ImportError:
-            return None
-        if not isinstance(command, click.Command):
-            return None
-        self.add_command(command, cmd_name)
-        return command
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except KeyboardInterrupt:
-            click.echo("\ndirectmem: interrupted (Ctrl-C); the run's worker or container was stopped and removed", err=True)
-            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
-
-
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(package_name="pytest-directmem")
 def main() -> None:
     """Reproduce JVM direct-memory exhaustion on purpose and see what happened.

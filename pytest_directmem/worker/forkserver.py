@@ -32,7 +32,7 @@ def _reply(obj: dict) -> None:
     os.write(1, (json.dumps(obj) + "\n").encode())
 
 
-def serve() -> int:
+def serve() -> int:  # returns only when JPype cannot be imported
     loaded = preload("builtin")
     if isinstance(loaded, str):
         _reply({"error": loaded})
@@ -54,7 +54,7 @@ def serve() -> int:
             if not chunk:
                 for pid in children.values():
                     _kill_group(pid)
-                return 0
+                os._exit(0)  # at once: nothing here needs Python's finalization
             pending += chunk
             while b"\n" in pending:
                 line, pending = pending.split(b"\n", 1)

@@ -15,9 +15,9 @@ help: ## list the targets
 demo: setup ## run the seed story on the local backend (no Docker needed)
 	$(VENV)/bin/directmem demo
 
-test: setup ## run the whole test suite, the incident library on JDK 11, 17, 21 and 25, then the installed wheel's smoke suite
+test: setup ## run the whole test suite, the incident library on JDK 11, 17, 21 and 25 on both hosts, then the installed wheel's smoke suite
 	$(PY) -m pytest -n 2 --dist loadgroup --ignore=tests/incidents $(PYTEST_ARGS)
-	$(PY) -m pytest -n 2 tests/incidents --directmem-jdk=11,17,21,25 $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 tests/incidents --directmem-jdk=11,17,21,25 --directmem-host=jpype,java $(PYTEST_ARGS)
 	BUILD_PY=$(PY) sh .ci/smoke.sh
 
 setup: $(VENV)/.installed ## create .venv with the package, its dependencies and the fixtures jar

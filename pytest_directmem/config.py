@@ -220,7 +220,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("backend", "local", _choice("backend", BACKENDS), "where runs happen: local (child process, default) or "
            "docker (containers with cgroup limits)", ("--backend",), "choice", BACKENDS, session=True),
     Option("host", "jpype", _choice("host", HOSTS), "what starts the JVM: jpype (the Python worker, default; the "
-           "only host for call()) or java (a plain java launcher runs the same Java runner)", ("--host",), "choice",
+           "only host for call()) or java (a plain java launcher runs the same Java runner); for pytest a comma list "
+           "(jpype,java) parametrizes tests", ("--host",), "choice",
            HOSTS, session=True),
     Option("jdk", None, _jdk, 'JDK: "system" (default), a major (11, 17, 21, 25: provisioned when missing) or a '
            "JAVA_HOME; for pytest a comma list parametrizes tests (ids jdk11...)", ("--jdk",), session=True,

@@ -18,6 +18,7 @@ class Environment:
     cache: Path  # DIRECTMEM_CACHE, else $XDG_CACHE_HOME/pytest-directmem, else ~/.cache/pytest-directmem
     require_docker: bool  # DIRECTMEM_REQUIRE_DOCKER=1
     cds: bool  # DIRECTMEM_CDS (not "0")
+    forkserver: bool  # DIRECTMEM_FORKSERVER (not "0")
     maven_repo: str | None  # DIRECTMEM_MAVEN_REPO
     mvn: str | None  # DIRECTMEM_MVN
     debian_mirror: str | None  # DIRECTMEM_DEBIAN_MIRROR
@@ -34,6 +35,8 @@ ENV_VARS: tuple[tuple[str, str], ...] = (  # (variable, meaning), in the README'
     ("DIRECTMEM_REQUIRE_DOCKER", "`1`: fail docker tests instead of skipping them when no engine answers "
                                  "(and `directmem doctor` without an engine)"),
     ("DIRECTMEM_CDS", "`0`: do not map the worker's own classes (JPype, fixtures) from a CDS archive"),
+    ("DIRECTMEM_FORKSERVER", "`0`: start every JPype-hosted run in a fresh Python worker instead of a fork of one "
+                             "that imported JPype already"),
     ("DIRECTMEM_MAVEN_REPO", "the remote repository `dm.maven(...)` resolves from (default Maven Central)"),
     ("DIRECTMEM_MVN", "the `mvn` to run (default: `mvn` on PATH)"),
     ("DIRECTMEM_DEBIAN_MIRROR", "the Debian mirror the base image is debootstrapped from (default: the host's "
@@ -60,6 +63,7 @@ def environment(environ: Mapping[str, str] | None = None) -> Environment:
         cache=Path(cache).expanduser() if cache else (Path(xdg) if xdg else Path.home() / ".cache") / "pytest-directmem",
         require_docker=text("DIRECTMEM_REQUIRE_DOCKER") == "1",
         cds=text("DIRECTMEM_CDS") != "0",
+        forkserver=text("DIRECTMEM_FORKSERVER") != "0",
         maven_repo=text("DIRECTMEM_MAVEN_REPO"),
         mvn=text("DIRECTMEM_MVN"),
         debian_mirror=text("DIRECTMEM_DEBIAN_MIRROR"),

@@ -81,20 +81,23 @@ def pytest_report_header(config: pytest.Config) -> str:
     jdk_text = ",".join(jdks.value) if jdks.value else "system"
     keep = ", keeping artifacts in ./directmem-artifacts" if config.getoption("directmem_keep") else ""
     host: Setting = s["host"]
+    host_text = ",".join(host.value) if isinstance(host.value, tuple) else host.value
     engines: Setting = s["docker_hosts"]
     engines_text = f", docker engines {','.join(engines.value)} ({engines.source})" if engines.value else ""
-    return (f"directmem: backend={backend.value} ({backend.source}), host={host.value} ({host.source}), "
+    return (f"directmem: backend={backend.value} ({backend.source}), host={host_text} ({host.source}), "
             f"jdk={jdk_text} ({jdks.source}){engines_text}{keep}")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "directmem_jdk" not in metafunc.fixturenames:
-        return
-    jdks: Setting = metafunc.config.stash[_settings_key]["jdk"]
+    settings = metafunc.config.stash[_settings_key]
     marker = metafunc.definition.get_closest_marker("directmem")
-    if not jdks.value or (marker is not None and "jdk" in marker.kwargs):
-        return  # the marker pins the JDK: it outranks the command line
-    metafunc.parametrize("directmem_jdk", list(jdks.value), indirect=True, ids=[f"jdk{j}" for j in jdks.value])
+    pinned = marker.kwargs if marker is not None else {}  # the marker outranks the command line
+    jdks: Setting = settings["jdk"]
+    if "directmem_jdk" in metafunc.fixturenames and jdks.value and "jdk" not in pinned:
+        metafunc.parametrize("directmem_jdk", list(jdks.value), indirect=True, ids=[f"jdk{j}" for j in jdks.value])
+    hosts: Setting = settings["host"]
+    if "directmem_host" in metafunc.fixturenames and isinstance(hosts.value, tuple) and "host" not in pinned:
+        metafunc.parametrize("directmem_host", list(hosts.value), indirect=True, ids=list(hosts.value))
 
 
 @pytest.fixture
@@ -104,13 +107,24 @@ def directmem_jdk(request: pytest.FixtureRequest) -> str | None:
 
 
 @pytest.fixture
-def directmem(request: pytest.FixtureRequest, directmem_jdk: str | None, tmp_path: Path) -> Iterator[DirectMem]:
+def directmem_host(request: pytest.FixtureRequest) -> str | None:
+    """The host of this test's parametrization (``--directmem-host=jpype,java``; None: not parametrized)."""
+    return getattr(request, "param", None)
+
+
+@pytest.fixture
+def directmem(request: pytest.FixtureRequest, directmem_jdk: str | None, directmem_host: str | None,
+              tmp_path: Path) -> Iterator[DirectMem]:
     """Launch JVM runs from a test: ``run = directmem.run(dm.workloads.churn(200, "1m"), max_direct="16m")``."""
     settings = request.config.stash[_settings_key]
-    defaults: dict[str, Any] = {k: v.value for k, v in settings.items() if k != "jdk" and v.source != "default"}
+    parametrized = ("jdk", "host") if isinstance(settings["host"].value, tuple) else ("jdk",)
+    defaults: dict[str, Any] = {k: v.value for k, v in settings.items()
+                                if k not in parametrized and v.source != "default"}
     sources: dict[str, str] = {k: v.source for k, v in settings.items() if k in defaults}
     if directmem_jdk is not None:
         defaults["jdk"], sources["jdk"] = directmem_jdk, settings["jdk"].source
+    if directmem_host is not None:
+        defaults["host"], sources["host"] = directmem_host, settings["host"].source
     marker = request.node.get_closest_marker("directmem")
     if marker is not None:
         if marker.args:

@@ -3,7 +3,8 @@
 Highest first: command line (``--directmem-NAME``) > environment (``DIRECTMEM_NAME``) > ini
 (``directmem_NAME``) > default, for every option of config.OPTIONS marked ``session``. Per-test
 markers and run() keywords outrank all of these (the plugin applies them). Every bad value names
-where it came from. ``jdk`` takes a comma list: each JDK parametrizes the tests.
+where it came from. ``jdk`` takes a comma list: each JDK parametrizes the tests; so does ``host``
+(``jpype,java``: each host parametrizes them; one host is a plain default).
 """
 
 from __future__ import annotations
@@ -32,12 +33,15 @@ def _pick(o: Option, cli: Mapping[str, Any], env: Mapping[str, str], ini: Mappin
 
 def resolve_settings(cli: Mapping[str, Any], env: Mapping[str, str], ini: Mapping[str, Any]) -> dict[str, Setting]:
     """{option name: Setting} for every session option; `cli` and `ini` are keyed by option name, `env`
-    is the environment. jdk's value is a tuple of JDKs (() when unset: the system JDK)."""
+    is the environment. jdk's value is a tuple of JDKs (() when unset: the system JDK); host's is one host
+    (a str), or a tuple of two or more distinct hosts when a comma list was given."""
     out: dict[str, Setting] = {}
     for o in SESSION_OPTIONS:
         picked = _pick(o, cli, env, ini)
         if o.name == "jdk":
-            out["jdk"] = Setting((), "default: system") if picked is None else _jdks(o, picked)
+            out["jdk"] = Setting((), "default: system") if picked is None else _items(o, picked, "11,17,21,25")
+        elif o.name == "host" and picked is not None and "," in picked.value:
+            out["host"] = _items(o, picked, "jpype,java")
         elif picked is None:
             out[o.name] = Setting(o.default, "default")
         else:
@@ -45,10 +49,11 @@ def resolve_settings(cli: Mapping[str, Any], env: Mapping[str, str], ini: Mappin
     return out
 
 
-def _jdks(o: Option, jdk: Setting) -> Setting:
-    items = [j.strip() for j in jdk.value.split(",")]
+def _items(o: Option, given: Setting, example: str) -> Setting:
+    items = [j.strip() for j in given.value.split(",")]
     if any(not j for j in items) or len(set(items)) != len(items):
-        raise ConfigError("jdk", jdk.value, "a comma-separated list of distinct JDKs, e.g. 11,17,21,25", jdk.source)
+        raise ConfigError(o.name, given.value, f"a comma-separated list of distinct {o.name}s, e.g. {example}",
+                          given.source)
     for item in items:
-        o.parse(item, jdk.source)
-    return Setting(tuple(items), jdk.source)
+        o.parse(item, given.source)  # validates; the items are kept as given (a JDK spec, a host name)
+    return Setting(tuple(items), given.source)

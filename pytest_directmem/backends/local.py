@@ -19,12 +19,26 @@ from ..workloads import Workload, churn
 from .. import artifacts as A
 from ..diagnose.profiler import NON_PIE, library_for, non_pie
 from ..diagnose.run import write_sites_skipped
-from . import cds
+from . import cds, forkserver
 from .common import (PACKAGE_ROOT, ProcessResult, bare_java_command, java_host_argv, user_sys_path, worker_spec,
                      write_status)
 
 THREAD_DUMP_GRACE_S = 1.0
 CDS_WARM_UP = churn(1, "4k")  # loads what every run loads: JPype, the runner, JMX, NIO
+
+
+def worker_env() -> tuple[str, dict[str, str]]:
+    """(PYTHONPATH, environment) of a worker started from this process."""
+    pythonpath = os.pathsep.join(p for p in (str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")) if p)
+    return pythonpath, {**os.environ, "PYTHONPATH": pythonpath, "PYTHONUNBUFFERED": "1",
+                        "DIRECTMEM_PARENT_PID": str(os.getpid())}
+
+
+def prestart() -> None:
+    """Start the fork server in the background now (a CLI that will launch soon overlaps its own imports
+    with the server's Python start and `import jpype`); the first launch waits for it."""
+    threading.Thread(target=forkserver.server_for, args=(worker_env()[1],), name="directmem-forkserver-start",
+                     daemon=True).start()
 
 
 class LocalBackend:
@@ -37,9 +51,7 @@ class LocalBackend:
             write_sites_skipped(artifacts, NON_PIE)
         jvm_args = to_jvm_args(config, str(artifacts), jdk.major, str(profiler) if profiler else None)
         classpath = [str(fixtures_jar()), *map(str, config.classpath)]
-        pythonpath = os.pathsep.join(p for p in (str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")) if p)
-        env = {**os.environ, "PYTHONPATH": pythonpath, "PYTHONUNBUFFERED": "1",
-               "DIRECTMEM_PARENT_PID": str(os.getpid())}
+        pythonpath, env = worker_env()
 
         def start(w: Workload, args: list[str], directory: Path, timeout: float) -> tuple[list[str], tuple]:
             spec = worker_spec(w, libjvm=str(jdk.libjvm), jvm_args=args, classpath=classpath, sys_path=user_sys_path(),
@@ -49,7 +61,9 @@ class LocalBackend:
                 argv = java_host_argv(str(jdk.java), args, classpath, w, str(directory))
                 return argv, run_group(argv, env=env, cwd=directory, timeout=timeout, die_with_parent=True)
             argv = [sys.executable, "-m", "pytest_directmem.worker", str(path)]
-            return argv, run_group(argv, env=env, cwd=directory, timeout=timeout)
+            server = forkserver.server_for(env) if w.kind != "call" else None
+            forked = server and run_forked(server, path, env=env, cwd=directory, timeout=timeout)
+            return argv, forked or run_group(argv, env=env, cwd=directory, timeout=timeout)
 
         def warm_up(extra: list[str], directory: Path) -> int | None:
             return start(CDS_WARM_UP, extra + to_jvm_args(JvmConfig(), str(directory), jdk.major), directory, 60)[1][0]
@@ -98,6 +112,29 @@ def run_group(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: float
         proc.returncode = os.waitstatus_to_exitcode(reaped["status"]) if "status" in reaped else -9
     duration = reaped.get("t", time.monotonic()) - t0
     return proc.returncode, timed_out, duration, reaped.get("rss")
+
+
+def run_forked(server: forkserver.ForkServer, spec: Path, *, env: dict[str, str], cwd: Path,
+               timeout: float) -> tuple[int | None, bool, float, int | None] | None:
+    """run_group for a worker forked by the fork server (the same kill semantics and result), or None
+    when the server could not fork one (it is gone): the caller starts a fresh worker then."""
+    t0 = time.monotonic()
+    pid = server.spawn(str(spec.absolute()), env, str(cwd / A.STDOUT), str(cwd / A.STDERR))
+    if pid is None:
+        return None
+    ended, timed_out = None, False
+    try:
+        ended = server.wait(pid, timeout)
+        if ended is None:
+            timed_out = True
+            _signal_group(pid, signal.SIGQUIT)  # the JVM prints a thread dump to stdout.txt
+            ended = server.wait(pid, THREAD_DUMP_GRACE_S)
+    finally:
+        _signal_group(pid, signal.SIGKILL)
+        if ended is None:
+            ended = server.wait(pid, None)
+    status, rss, t = ended
+    return os.waitstatus_to_exitcode(status), timed_out, t - t0, rss or None
 
 
 def _pdeathsig() -> None:  # runs in the child between fork and exec

@@ -20,14 +20,11 @@ from .. import workloads as w
 from .options import EXPECT_HELP, build_workload, check_writable, launch_kwargs, launch_options, parse_expect, \
     parse_variant, workload_options
 from .errors import EXIT_INTERRUPTED, EXIT_MISMATCH, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, CliError  # noqa: F401
-from .image import image
-from .diagnose import diagnose
-from ..config import human_size
 from ..errors import DirectmemError
+from .group import Group
 from .progress import Progress
-from ..report.model import anchor_for, run_record
-from ..report.text import records_table
 from ..result import Outcome, Run
+from ..units import human_size
 
 
 def _table(rows: list[tuple[str, Run]]) -> str:
@@ -42,20 +39,7 @@ def _table(rows: list[tuple[str, Run]]) -> str:
     return "\n".join([line(head), line(tuple("-" * x for x in widths)), *map(line, body)])
 
 
-
-
-class _Group(click.Group):
-    """Ctrl-C anywhere: the runs clean up on their way out (finally blocks), then one line and exit 130."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except KeyboardInterrupt:
-            click.echo("\ndirectmem: interrupted (Ctrl-C); the run's worker or container was stopped and removed", err=True)
-            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
-
-
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(package_name="pytest-directmem")
 def main() -> None:
     """Reproduce JVM direct-memory exhaustion on purpose and see what happened.
@@ -101,6 +85,7 @@ def demo(jdk: str | None, report: str | None) -> None:
                " so the JVM's HeapDumpOnOutOfMemoryError hook never ran.")
     if report:
         from ..report.html import write_comparison_report
+        from ..report.model import anchor_for, run_record
 
         records = [run_record(run, name=name, anchor=anchor_for(i, name),
                               options_text=", ".join(f"{k}={v}" for k, v in opts.items()) or "max_direct unset (limit = heap)")
@@ -209,11 +194,20 @@ def run(workload: str, args: tuple[str, ...], expect: str | None, report: str | 
     Example:
       directmem run churn --count 200 --size 1m --max-direct 16m --disable-explicit-gc --expect direct-oom
     """
+    from ..report.model import run_record
+
     expected = parse_expect(expect)
     check_writable(report, "--report")
     wl = _guarded(build_workload, workload, args, params)
     kwargs = launch_kwargs(params)
     _guarded(_validate, wl, kwargs)
+    from ..config import JvmConfig
+
+    config = JvmConfig.create(**kwargs)  # valid: _validate made it once
+    if config.backend == "local" and config.host == "jpype" and wl.kind != "call":
+        from ..backends.local import prestart
+
+        prestart()  # the JPype host's fork server starts while this process imports and resolves the JDK
     progress = Progress(enabled=not quiet)
     _guarded(_prepare, kwargs, progress)
     result = _guarded(_run_one, wl, kwargs, progress, str(wl))
@@ -275,6 +269,8 @@ def compare(workload: str, args: tuple[str, ...], variants: tuple[str, ...], rep
     Exit status: 0 every run happened (and every expect= matched), 1 an expect= was not met,
     2 usage or configuration error (nothing ran), 3 cannot run here, 130 interrupted (Ctrl-C).
     """
+    from ..report.model import anchor_for, run_record
+    from ..report.text import records_table
     from ..runs_dir import new_run_dir
 
     check_writable(report, "--report")
@@ -372,22 +368,6 @@ def doctor(require_docker: bool, offline: bool, json_out: bool, docker_hosts: tu
     if failed:
         sys.exit(1)
 
-
-def _add_incident_commands() -> None:
-    """The incident library's commands, when that package is present."""
-    try:
-        from . import incidents as incidents_cli
-    except ImportError:
-        return
-    for name in ("incidents", "reproduce"):
-        command = getattr(incidents_cli, name, None)
-        if isinstance(command, click.Command):
-            main.add_command(command, name)
-
-
-_add_incident_commands()
-main.add_command(image)
-main.add_command(diagnose)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -46,30 +46,53 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: python -m pytest_directmem.worker SPEC.json", file=sys.stderr)
         return EXIT_START_FAILED
-    spec_path = os.path.abspath(argv[0])
-    with open(spec_path) as fh:
-        spec = json.load(fh)
-    base = os.path.dirname(spec_path)
-    os.chdir(base)
-    _die_with_parent(int(os.environ.get("DIRECTMEM_PARENT_PID") or 0))
-    journal = Journal(base, "worker")
-    journal.write("worker_started", pid=os.getpid(), python=sys.version.split()[0])
-    for entry in reversed(spec.get("sys_path", [])):
-        if entry not in sys.path:
-            sys.path.insert(0, entry)
-    if spec["workload"]["kind"] != "call" and "numpy" not in sys.modules:
-        # JPype's C module imports numpy when it is installed (~60 ms): only Python workloads can use it.
+    return run_spec(os.path.abspath(argv[0]))
+
+
+def preload(kind: str) -> tuple[Any, int] | str:
+    """Import JPype the way the worker needs it: (jpype, how many GC-bridge callbacks it registered into
+    the decoy list), or the ImportError's text. For kinds other than "call" numpy is blocked first
+    (JPype's C module imports it when installed, ~60 ms; only Python workloads can use it).
+    The fork server calls this once before it forks any worker."""
+    if kind != "call" and "numpy" not in sys.modules:
         sys.modules["numpy"] = None  # type: ignore[assignment]
     import gc
 
     real_callbacks = gc.callbacks
     gc.callbacks = decoy = []  # JPype appends its GC bridge here, not to the list Python's collector calls
     try:
-        try:
-            import jpype
-        except ImportError as e:
-            journal.write("error", **{"class": "ImportError", "message": f"jpype is not importable: {e}", "stack": []})
-            return EXIT_START_FAILED
+        import jpype
+    except ImportError as e:
+        return f"jpype is not importable: {e}"
+    finally:
+        gc.callbacks = real_callbacks
+    return jpype, len(decoy)
+
+
+def run_spec(spec_path: str, preloaded: tuple[Any, int] | None = None) -> int:
+    """Run the spec at spec_path (absolute) in this process; returns the exit code when the JVM did not
+    end the process itself. preloaded: preload()'s result, when a fork server imported JPype already."""
+    with open(spec_path) as fh:
+        spec = json.load(fh)
+    base = os.path.dirname(spec_path)
+    os.chdir(base)
+    _die_with_parent(int(os.environ.get("DIRECTMEM_PARENT_PID") or 0))
+    journal = Journal(base, "worker")
+    journal.write("worker_started", pid=os.getpid(), python=sys.version.split()[0],
+                  **({"forked": True} if preloaded else {}))
+    for entry in reversed(spec.get("sys_path", [])):
+        if entry not in sys.path:
+            sys.path.insert(0, entry)
+    loaded = preloaded or preload(spec["workload"]["kind"])
+    if isinstance(loaded, str):
+        journal.write("error", **{"class": "ImportError", "message": loaded, "stack": []})
+        return EXIT_START_FAILED
+    jpype, caught = loaded
+    import gc
+
+    real_callbacks = gc.callbacks
+    gc.callbacks = decoy = []  # as in preload(): startJVM may register the bridge too
+    try:
         args = list(spec["jvm_args"])
         set_launcher_env(args)
         journal.write("jvm_starting", libjvm=spec["libjvm"], args=args, jpype=jpype.__version__, host_rss=_rss())
@@ -81,7 +104,7 @@ def main(argv: list[str]) -> int:
             return EXIT_START_FAILED
     finally:
         gc.callbacks = real_callbacks
-    journal.write("gc_bridge_detached", callbacks=len(decoy) + detach_gc_bridge())
+    journal.write("gc_bridge_detached", callbacks=caught + len(decoy) + detach_gc_bridge())
     runner = jpype.JClass("directmem.Runner")
     runner.init(journal.path, os.path.join(base, SAMPLES),
                 int(spec.get("sample_interval_ms", 10)))

@@ -153,6 +153,26 @@ def test_expect_with_an_unknown_outcome_lists_the_valid_ones():
     assert isinstance(info.value, ValueError) and issubclass(ExpectationFailed, AssertionError)
 
 
+def test_a_host_list_parametrizes_every_directmem_test(pytester):
+    pytester.makepyfile("""
+        import pytest
+        import pytest_directmem as dm
+
+        def test_each_host(directmem, directmem_host):
+            run = directmem.run(dm.workloads.hold("1k", 1))
+            run.expect("completed")
+            assert run.host == directmem_host
+
+        @pytest.mark.directmem(host="jpype")
+        def test_marker_pins_the_host(directmem, directmem_host):
+            assert directmem_host is None and directmem.defaults["host"] == "jpype"
+    """)
+    result = pytester.runpytest_subprocess("--directmem-host=jpype,java", "-p", "no:xdist", "-v")
+    result.stdout.fnmatch_lines(["*host=jpype,java (--directmem-host)*", "*test_each_host?jpype? PASSED*",
+                                 "*test_each_host?java? PASSED*"])
+    result.assert_outcomes(passed=3)
+
+
 def test_directmem_host_option_reaches_runs_and_call_is_a_config_error(pytester):
     pytester.makepyfile("""
         import pytest

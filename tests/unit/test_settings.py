@@ -53,6 +53,16 @@ def test_host_precedence(cli, env, ini, value, source):
     assert (s["host"].value, s["host"].source) == (value, source)
 
 
+def test_a_host_list_parametrizes_and_is_checked():
+    s = resolve_settings({"host": "jpype, java"}, {}, {})
+    assert (s["host"].value, s["host"].source) == (("jpype", "java"), "--directmem-host")
+    assert resolve_settings({}, {"DIRECTMEM_HOST": "java"}, {})["host"].value == "java"  # one host: a plain default
+    with pytest.raises(dm.ConfigError, match="distinct hosts"):
+        resolve_settings({"host": "java,java"}, {}, {})
+    with pytest.raises(dm.ConfigError, match=r"invalid host='graal' \(from DIRECTMEM_HOST\)"):
+        resolve_settings({}, {"DIRECTMEM_HOST": "jpype,graal"}, {})
+
+
 def test_bad_host_names_source():
     with pytest.raises(dm.ConfigError, match=r"invalid host='graal' \(from directmem_host \(ini\)\)"):
         resolve_settings({}, {}, {"host": "graal"})

@@ -82,6 +82,18 @@ def investigation_lines(run: Run) -> list[str]:
         if rec["more_holders"]:
             out.append(f"    ... {rec['more_holders']} more")
         out.append(f"  garbage:  {_garbage_text(rec)}")
+    return out + _sites_and_native(rec)
+
+
+def sites_and_native_lines(run: Run) -> list[str]:
+    """The allocation sites and NMT part of the section ([] without ``diagnose=True``): for
+    ``directmem diagnose RUN_DIR``, which prints the dumps' holders in full itself."""
+    rec = investigation_record(run)
+    return [] if rec is None else _sites_and_native(rec)
+
+
+def _sites_and_native(rec: dict[str, Any]) -> list[str]:
+    out: list[str] = []
     if rec["sites"]:
         out.append("  allocation sites (bytes and calls during the run, largest first):")
         for s in rec["sites"]:

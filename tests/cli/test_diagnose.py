@@ -54,3 +54,21 @@ def test_not_a_dump_exits_2(tmp_path):
     f.write_text("nope")
     out = directmem("diagnose", f)
     assert out.returncode == 2 and "not an HPROF heap dump" in out.stderr
+
+
+def test_a_diagnosed_run_directory_shows_who_allocated_and_native_memory(tmp_path):
+    import pytest_directmem as dm
+
+    run = dm.launch(dm.workloads.churn(40, "1m", keep_every=2), max_direct="8m", explicit_gc="disabled",
+                    diagnose=True, host="java", artifacts_dir=tmp_path / "run")
+    assert run.diagnosis is not None and run.diagnosis.sites and run.diagnosis.native, run.summary()
+    text = directmem("diagnose", run.artifacts, "-q")
+    assert text.returncode == 0, text.stderr
+    top = run.diagnosis.sites[0]
+    assert "allocation sites (bytes and calls during the run" in text.stdout
+    assert " <- ".join(top.stack[:2]) in text.stdout and f"{top.count} calls" in text.stdout
+    assert "native (NMT peak committed" in text.stdout and "Holders (path from the GC root" in text.stdout
+    data = json.loads(directmem("diagnose", run.artifacts, "--json", "-q").stdout)
+    assert [(s["bytes"], s["count"]) for s in data["investigation"]["sites"]][0] == (top.bytes, top.count)
+    assert dict(data["investigation"]["native"])["Total"] == run.diagnosis.native["Total"]
+    assert data["dumps"][0]["holders"][0]["count"] == run.diagnosis.holders[0].count

@@ -127,8 +127,10 @@ def test_wrapped_oom_netty_40_wraps_41_does_not_and_map_failed_is_a_cause():
         assert (f["oom.carried_by"], f["oom.caught_by"]) == ("java.io.IOException: store write failed",
                                                              "directmem.OomPaths.wrappedWrite"), jdk
     for jdk, f in pinned("map-failed", "small-mappings-until-limit").items():
-        assert (f["outcome"], f["oom.message"], f["hs_err"]) == ("NATIVE_OOM", "Map failed", False), jdk
-        assert f["note.direct_pool_bytes"] == 0 and f["note.mapped_ok"] is False, jdk
+        assert (f["outcome"], f["oom.message"], f["oom.kind"]) == ("NATIVE_OOM", "Map failed", "native"), jdk
+        assert f["workload_completed"] is False and "hs_err" not in f, jdk  # the JVM may die afterwards: a race
+    for jdk, f in pinned("map-failed", "thousand-small-mappings").items():
+        assert f["outcome"] == "COMPLETED", jdk
 
 
 def test_seed_okhttp_fails_in_the_tls_write_where_nio_socket_impl_takes_direct_buffers():

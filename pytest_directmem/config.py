@@ -250,7 +250,7 @@ OPTIONS: tuple[Option, ...] = (
            ("--memory",), render=format_size, show=format_size),
     Option("cpus", None, _cpus, "container CPUs (docker backend)", ("--cpus",), "float", render=_float),
     Option("docker_hosts", (), _docker_hosts, "a Docker engine to spread runs over, unix://, tcp:// or ssh:// "
-           "(repeatable; pytest/ini/env: a comma list; default DOCKER_HOST, else the local socket)",
+           "(repeatable; pytest/ini/env: a comma list; default DIRECTMEM_DOCKER_HOSTS, else DOCKER_HOST, else the local socket)",
            ("--docker-host",), "multi", session=True, limit=False),
     Option("timeout", 60.0, _timeout, "seconds before the run is killed (default 60)", ("--timeout",), "float",
            render=_float),

@@ -173,7 +173,8 @@ class ContainerInfo:
     id: str | None = None
     exit_code: int | None = None
     engine: str | None = None  # the Docker engine's URL that ran it, e.g. "unix:///var/run/docker.sock"
-    transport: str | None = None  # "bind": the engine read this machine's files; "copy": through the engine API
+    transport: str | None = None  # "bind": the engine read this machine's files; "bind+copy": some inputs went
+    # through the engine's input cache (unreadable to the container user); "copy": everything through the API
     copied_in: int = 0  # bytes uploaded to the engine's input cache for this run (0: all cached, or bound)
     copied_out: int = 0  # bytes of artifacts copied back from the engine ("copy" transport)
 

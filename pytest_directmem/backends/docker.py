@@ -33,7 +33,7 @@ from .. import artifacts as A
 from .common import ProcessResult, bare_java_command, write_status
 from .cgroup import PeakPoller
 from .cache import ensure_cached, ensure_volume
-from .engine import Engine, EngineFailed, engine as engine_at, mark_dead, pick
+from .engine import Engine, EngineFailed, engine as engine_at, mark_dead, pick, skipped
 from .reaper import (LABEL_ARTIFACTS, LABEL_HOST, LABEL_PID, LABEL_PID_START, LABEL_SESSION,  # noqa: F401 - API
                      SESSION_ID, _pid_start, ensure_reaper, sweep_stale_containers)
 from .reaper import sweep_once as _sweep_once
@@ -128,6 +128,7 @@ class DockerBackend:
         plan = plan_run(workload, config, artifacts, image=image, major=major, user=_user_and_ownership(artifacts),
                         jar_path=fixtures_jar(), import_dirs=_user_import_dirs() if workload.kind == "call" else [],
                         profiler=profiler, shares_fs=shares)
+        plan.engine = engine.url
         A.write_spec(artifacts, plan.spec)
         try:
             try:
@@ -148,10 +149,11 @@ class DockerBackend:
                                    f" (it no longer answers; later runs go to the other engines)") from e
             raise
         java = bare_java_command(JAVA, plan.jvm_args, plan.classpath, workload)
+        notes = [f"Docker engine {s} skipped: it does not answer" for s in skipped(config.docker_hosts)]
         proc = ProcessResult(
             exit_code=code, timed_out=timed_out, duration_s=duration, command=docker_run_command(plan, plan.command),
             java_major=major, java_home="/opt/jdk", peak_rss=peak, container=info,
-            java_command=docker_run_command(plan, shlex.split(java)) if java else None,
+            java_command=docker_run_command(plan, shlex.split(java)) if java else None, notes=notes,
         )
         write_status(artifacts, proc, workload, config, self.name)
         return proc
@@ -190,6 +192,14 @@ def shares_filesystem(engine: Engine, image: str, directory: Path) -> bool:
     with _lock:
         _shares[key] = seen
     return seen
+
+
+def _transport(plan: Plan) -> str:
+    """"bind": every input bound; "bind+copy": some inputs went through the input cache (unreadable to the
+    container user); "copy": the engine shares no filesystem (every input copied, artifacts copied back)."""
+    if not plan.shares_fs:
+        return "copy"
+    return "bind+copy" if plan.copies else "bind"
 
 
 def _owner(plan: Plan) -> tuple[int, int] | None:
@@ -271,7 +281,7 @@ def run_container(engine: Engine, plan: Plan, artifacts: Path, timeout: float) -
             copied_out = copy_out(container, artifacts, _owner(plan))
         info = ContainerInfo(oom_killed=bool(state.get("OOMKilled")), memory_limit=host.get("Memory") or None,
                              image=plan.image, id=container.id, exit_code=state.get("ExitCode", code),
-                             engine=engine.url, transport="bind" if plan.shares_fs else "copy",
+                             engine=engine.url, transport=_transport(plan),
                              copied_in=copied_in, copied_out=copied_out)
         if code is None:
             code = state.get("ExitCode")

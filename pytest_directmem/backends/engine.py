@@ -126,8 +126,19 @@ def _connect(url: str) -> Any:
 
 
 def _first_line(e: BaseException) -> str:
-    text = str(e).strip().splitlines()
-    return f"{type(e).__name__}: {text[0][:200] if text else ''}"
+    """The error in one line, its cause kept ("[Errno 111] Connection refused") when a long message hides it."""
+    text = " ".join(str(e).split())
+    cause = re.findall(r"\[Errno -?\d+\] [^'\")\]]+", text)
+    if cause and len(text) > 160:
+        return f"{type(e).__name__}: {cause[-1].strip()}"
+    return f"{type(e).__name__}: {text[:200]}"
+
+
+def skipped(urls: Sequence[str] = ()) -> list[str]:
+    """'URL (why)' of the engines of `urls` (default: configured()) this process found dead."""
+    urls = configured(urls)
+    with _lock:
+        return [f"{u} ({_dead[u]})" for u in urls if u in _dead]
 
 
 def engine(url: str) -> Engine:

@@ -16,7 +16,7 @@ from .. import artifacts as A
 from ..config import JvmConfig, format_size, to_jvm_args
 from ..workloads import Workload
 from .common import PACKAGE_ROOT, java_host_argv, user_sys_path, worker_spec
-from .transport import OUT_DIR, Input, Placement, plan_inputs
+from .transport import CACHE_ROOT, CACHE_VOLUME, OUT_DIR, Input, Placement, plan_inputs
 
 ARTIFACTS = "/artifacts"
 PKG_DIR = "/directmem/pkg"  # PYTHONPATH: /directmem/pkg/pytest_directmem is the package
@@ -57,6 +57,7 @@ class Plan:
     shares_fs: bool = True  # the engine sees this machine's files: artifacts bind-mounted, else copied back
     artifacts: str = ""  # the artifacts directory on this machine
     artifacts_target: str = ARTIFACTS  # ... as the container sees it
+    engine: str = ""  # the URL of the engine that runs it (set at launch)
 
 
 def plan_run(workload: Workload, config: JvmConfig, artifacts: Path, *, image: str, major: int, user: str,
@@ -132,8 +133,15 @@ def _user_import_dirs() -> list[str]:
 
 
 def docker_run_command(plan: Plan, argv: list[str]) -> str:
-    """A `docker run` command line that repeats the run by hand (without the sweep's labels)."""
-    cmd = ["docker", "run", "--rm", "--network", "none", "--user", plan.user, "--pids-limit", str(PIDS_LIMIT)]
+    """A `docker run` command line that repeats the run by hand (without the sweep's labels), on the run's
+    engine (``-H URL`` unless it is DOCKER_HOST's): inputs that went through the engine's input cache are
+    mounted from it as the run had them. For an engine that shares no filesystem with this machine the line
+    binds this machine's files instead: it repeats the run on an engine here."""
+    from ..environment import environment
+
+    here = not plan.engine or plan.engine == environment().docker_host or not plan.shares_fs
+    cmd = ["docker", *([] if here else ["-H", plan.engine]), "run", "--rm", "--network", "none", "--user", plan.user,
+           "--pids-limit", str(PIDS_LIMIT)]
     if plan.limits.get("read_only"):
         cmd += ["--cap-drop", "ALL", "--security-opt", "no-new-privileges", "--read-only"]
         for path, opts in plan.limits.get("tmpfs", {}).items():
@@ -142,13 +150,17 @@ def docker_run_command(plan: Plan, argv: list[str]) -> str:
         cmd += ["--memory", format_size(plan.limits["mem_limit"]), "--memory-swap", format_size(plan.limits["memswap_limit"])]
     if "nano_cpus" in plan.limits:
         cmd += ["--cpus", f"{plan.limits['nano_cpus'] / 1e9:g}"]
-    copied = [Mount(p.input.source, p.target) for p in plan.copies]  # by hand, a bind mount is the way
+    rows = [["type=bind", f"source={m.source}", f"target={m.target}"] + (["readonly"] if m.read_only else [])
+            for m in plan.mounts]
+    if plan.copies and plan.shares_fs:  # the engine's input cache holds them (the container user cannot read them)
+        rows.append(["type=volume", f"source={CACHE_VOLUME}", f"target={CACHE_ROOT}", "readonly"])
+    elif plan.copies:
+        rows += [["type=bind", f"source={p.input.source}", f"target={p.target}", "readonly"] for p in plan.copies]
     if not plan.shares_fs:
-        copied.append(Mount(plan.artifacts, plan.artifacts_target, read_only=False))
-    for m in plan.mounts + copied:
+        rows.append(["type=bind", f"source={plan.artifacts}", f"target={plan.artifacts_target}"])
+    for r in rows:
         row = io.StringIO()  # --mount is CSV: quote a path holding ',' or '"'
-        csv.writer(row, lineterminator="").writerow(
-            ["type=bind", f"source={m.source}", f"target={m.target}"] + (["readonly"] if m.read_only else []))
+        csv.writer(row, lineterminator="").writerow(r)
         cmd += ["--mount", row.getvalue()]
     for k, v in plan.env.items():
         cmd += ["-e", f"{k}={v}"]

@@ -33,7 +33,8 @@ def _dumps(target: Path, run) -> list[Path]:
         if not found and run is not None:
             return []
         if not found:
-            raise ConfigError("dump", str(target), "no heap dump (*.hprof, *.hprof.gz) in this directory")
+            raise ConfigError("dump", str(target), "no heap dump (*.hprof, *.hprof.gz) in this directory: a direct OOM writes none; "
+                              "run it again with --diagnose (diagnose=True) for a dump taken at the OOM")
         return found
     return [target]
 

@@ -146,8 +146,9 @@ def check_docker(require: bool = False, urls: tuple[str, ...] = ()) -> list[Chec
         except BackendUnavailable as e:
             detail = re.sub(r"^no Docker engine answers at \S+ \((.*)\)$", r"\1", str(e), flags=re.S)
             if single:
-                out.append(Check("docker", "fail" if require else "warn", f"no Docker engine: {name}{detail} — {hint}; "
-                                                                          "start one with: bash .ci/docker-setup.sh"))
+                setup = "; start one with: bash .ci/docker-setup.sh" if url.startswith("unix://") else ""
+                out.append(Check("docker", "fail" if require else "warn", f"no Docker engine: {name}{detail} — {hint}"
+                                                                          f"{setup}"))
                 return out
             out.append(Check("docker", "warn", f"{name}does not answer: {detail}"))
             continue

@@ -74,7 +74,7 @@ def investigation_lines(run: Run) -> list[str]:
     if rec is None:
         return []
     out = ["investigation (diagnose=True):",
-           f"  dump:     {rec['dump'] or 'none (no thread reached the slow path of Bits.reserveMemory)'}"]
+           f"  dump:     {rec['dump'] or 'none (no thread had to wait in Bits.reserveMemory after its System.gc() and retries: no dump is taken)'}"]
     if rec["dump"]:
         out.append("  holders:" + ("" if rec["holders"] else "  (none)"))
         for h in rec["holders"]:

@@ -73,3 +73,19 @@ def test_a_run_on_engines_that_do_not_answer_fails_before_anything_starts(tmp_pa
         assert not (tmp_path / "a").exists()  # nothing left behind
     finally:
         pool.configure(None)
+
+
+def test_skipped_engines_are_named_with_why():
+    url = f"tcp://127.0.0.1:{_closed_port()}"
+    try:
+        pool.mark_dead(url, "ConnectionError: [Errno 111] Connection refused")
+        assert pool.skipped([url, "unix:///var/run/docker.sock"]) == [f"{url} (ConnectionError: [Errno 111] Connection refused)"]
+    finally:
+        pool.configure(None)
+
+
+def test_a_long_connection_error_keeps_its_cause():
+    e = ConnectionError("HTTPConnectionPool(host='127.0.0.1', port=9): Max retries exceeded with url: /version "
+                        "(Caused by NewConnectionError('<urllib3.connection.HTTPConnection object at 0x7f>: Failed to "
+                        "establish a new connection: [Errno 111] Connection refused'))")
+    assert pool._first_line(e) == "ConnectionError: [Errno 111] Connection refused"

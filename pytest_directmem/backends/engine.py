@@ -6,7 +6,8 @@ An engine is named by its URL: ``unix:///path``, ``tcp://host:port`` or ``ssh://
 run) connects lazily; an engine that fails to answer, or fails during a run, is marked dead for the rest of
 the process with its reason, and later runs go to the others. ``pick()`` chooses the live engine with the
 fewest running directmem containers (counted on the engine itself, so every process of every session
-sees the same load), ties broken by the xdist worker's number so that workers start on different engines.
+sees the same load), ties broken by the process id, so that xdist workers started together (consecutive pids)
+start on different engines.
 """
 
 from __future__ import annotations

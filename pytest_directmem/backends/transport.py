@@ -26,7 +26,6 @@ CACHE_ROOT = "/directmem/cache"  # the engine's input cache, mounted read-only
 CACHE_VOLUME = "directmem-input-cache"
 OUT_ROOT = "/directmem/out"  # the per-run artifacts volume (engines that share no filesystem)
 OUT_DIR = f"{OUT_ROOT}/run"  # the artifacts directory as the container sees it there
-COPY_ROOT = CACHE_ROOT  # compatibility name
 
 
 @dataclass(frozen=True)

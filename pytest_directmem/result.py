@@ -163,6 +163,12 @@ class JvmInfo:
     vendor: str | None = None
     java_home: str | None = None
     input_args: tuple[str, ...] = ()
+    # The host's footprint, per run. heap_used: bytes of Java heap in use when the runner started, before the
+    # workload (Runtime.totalMemory() - freeMemory(): the host's objects and their garbage; under JPype its
+    # context and class wrappers add 3-5 MB on JDK 11-25, which can change what the first young GC tenures, see README
+    # "Hosts"). host_rss: the JPype worker's resident set in bytes before the JVM existed (None on host="java").
+    heap_used: int | None = None
+    host_rss: int | None = None
 
 
 @dataclass(frozen=True)

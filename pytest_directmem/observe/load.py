@@ -53,6 +53,8 @@ def load_run(artifacts_dir: str | os.PathLike[str]) -> Run:
         vendor=started.get("vendor"),
         java_home=started.get("java_home") or java.get("home"),
         input_args=tuple(started.get("input_args") or ()),
+        heap_used=started.get("heap_used"),
+        host_rss=(first(events, "jvm_starting") or {}).get("host_rss"),
     )
     samples = read_samples(d / A.SAMPLES)
     peaks = [s.used for s in samples] + [e.get("used") or 0 for e in events if e.get("event") == "direct_peak"]

@@ -6,11 +6,15 @@ Java runner, no Python in the process; its journal gives the caught OOM's messag
 `java FLAGS -cp CLASSES Program ARGS` (the uncaught OOM is read from its stderr).
 BgThread's OOM ends its thread while main() completes: the outcome follows the first OOM anywhere (DESIGN's
 outcome rule, for bare java read from its stderr); exit code and the stderr message are compared as well.
+The JPype host may differ in one way only, and only with its cause in its own gc.log: its larger heap made
+G1's first System.gc() pause tenure objects where bare java's did not; then it must give exactly what bare
+java gives with -XX:MaxTenuringThreshold=0 (run here too).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,15 +40,13 @@ class Case:
     workload: Any
     options: dict
     gc_count: bool = True  # False: the count depends on thread timing (several allocating threads)
-    jpype_differs: tuple[str, ...] = ()  # JDKs where the JPype host is known to differ (xfail for it alone)
 
 
 BUILTINS = [
     Case("churn", W.churn(200, "1m"), SEED),
     Case("churn-disabled", W.churn(200, "1m"), {**SEED, "explicit_gc": "disabled"}),
-    # G1 concurrent System.gc() on 17/21: bare java and the java host complete with 12 explicit GCs; under
-    # JPype the first concurrent-start pause usually leaves the dropped buffers reachable -> OOM after one.
-    Case("churn-concurrent", W.churn(200, "1m"), {**SEED, "explicit_gc": "concurrent"}, jpype_differs=("17", "21")),
+    # G1 concurrent System.gc(): the JPype host's heap may tenure the buffers' Cleaners (see _tenured below)
+    Case("churn-concurrent", W.churn(200, "1m"), {**SEED, "explicit_gc": "concurrent"}),
     Case("churn-zgc", W.churn(200, "1m"), {"gc": "Z", "max_direct": "16m"}),
     Case("hold", W.hold("1m"), SEED),
     Case("heap-hog", W.heap_hog(), {"heap": "32m"}),
@@ -82,18 +84,19 @@ def _harness(case: Case, host: str, jdk: str, directory: Path, classpath: list) 
     return Seen(run.outcome.name, run.oom.message if run.oom else None, run.gc.explicit_count, run.exit_code)
 
 
-def _bare(case: Case, jdk: str, directory: Path, classpath: list) -> Seen:
+def _bare(case: Case, jdk: str, directory: Path, classpath: list, flags: tuple[str, ...] = ()) -> Seen:
     w = case.workload
+    options = {**case.options, "flags": (*case.options.get("flags", ()), *flags)}
     if w.kind == "builtin":
         journal = directory / "journal.jsonl"
         b = bare_java(directory, "directmem.Main", "--journal", str(journal), w.name, *w.args, jdk=jdk,
-                      classpath=classpath, timeout=180, **case.options)
+                      classpath=classpath, timeout=180, **options)
         events = [json.loads(line) for line in journal.read_text().splitlines()] if journal.exists() else []
         ooms = [e for e in events if e["event"] == "oom"]
         oom = classify_oom(ooms[0]["class"], ooms[0]["message"], (), None) if ooms else None
         outcome = {0: "COMPLETED", 1: "ERROR"}.get(b.exit_code) if oom is None else KIND.get(oom.kind, "ERROR")
     else:
-        b = bare_java(directory, w.name, *w.args, jdk=jdk, classpath=classpath, timeout=180, **case.options)
+        b = bare_java(directory, w.name, *w.args, jdk=jdk, classpath=classpath, timeout=180, **options)
         oom = b.oom
         outcome = "COMPLETED" if b.exit_code == 0 and oom is None else KIND.get(oom.kind, "ERROR") if oom else "ERROR"
     return Seen(outcome, oom.message if oom else None, b.gc.explicit_count, b.exit_code)
@@ -112,15 +115,30 @@ def test_hosts_agree_with_bare_java(case, jdk, cases, tmp_path):
             assert s.exit_code == bare.exit_code == 0, (host, s)
             stderr = (tmp_path / host / "stderr.txt").read_text()
             assert bare.message and bare.message in stderr, (host, bare, stderr[-500:])
-    known = []
     for host, s in seen.items():
         agree = (s.outcome, s.message) == (bare.outcome, bare.message) and (
             not case.gc_count or s.explicit_gcs == bare.explicit_gcs)
-        if not agree and host == "jpype" and jdk in case.jpype_differs:
-            known.append(f"known JPype-host difference on {jdk}: {s} vs bare {bare}")
+        if not agree and host == "jpype" and _tenured(tmp_path / "jpype") and not _tenured(tmp_path / "bare"):
+            # The one difference the JPype host may show, and only with its cause in its gc.log: its own objects
+            # (heap in use at start 3-5 MB above the java host's) overflowed the survivor space, so the
+            # System.gc() pause tenured objects, the dropped buffers' Cleaners among them; a young pause
+            # does not discover References it tenures, their buffers stay until a later cycle. Bare java does
+            # exactly that when it tenures everything (-XX:MaxTenuringThreshold=0): compare with it.
+            tenured = _bare(case, jdk, tmp_path / "bare-tenured", classpath, ("-XX:MaxTenuringThreshold=0",))
+            assert (s.outcome, s.message, s.explicit_gcs) == (tenured.outcome, tenured.message, tenured.explicit_gcs), \
+                (host, s, "bare java", bare, "bare java tenuring everything", tenured)
             continue
         assert (s.outcome, s.message) == (bare.outcome, bare.message), (host, s, bare)
         if case.gc_count:
             assert s.explicit_gcs == bare.explicit_gcs, (host, s, bare)
-    if known:  # the java host was compared strictly above
-        pytest.xfail("; ".join(known))
+
+
+def _tenured(directory: Path) -> bool:
+    """Whether G1's first System.gc() pause in directory/gc.log promoted into the old generation
+    ("GC(n) Old regions: a->b" with b > a for that pause's n)."""
+    text = (directory / "gc.log").read_text() if (directory / "gc.log").exists() else ""
+    first = re.search(r"GC\((\d+)\) Pause Young \([^)]*\) \(System\.gc\(\)\)", text)
+    if not first:
+        return False
+    regions = re.search(rf"GC\({first.group(1)}\) Old regions: (\d+)->(\d+)", text)
+    return bool(regions) and int(regions.group(2)) > int(regions.group(1))

@@ -8,6 +8,7 @@ Without an engine the plugin skips them (fails with DIRECTMEM_REQUIRE_DOCKER=1).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -114,6 +115,15 @@ def test_main_class_from_a_mounted_classpath(directmem, tmp_path):
     assert "held 4" in ok.stdout
 
 
+def docker_run_on(run, line: str) -> str:
+    """`line` after `docker [-H URL] `: a line names the engine with -H when it ran on another engine than
+    DOCKER_HOST's that sees this machine's files (one that sees none is repeated on the engine here)."""
+    m = re.match(r"docker (?:-H (\S+) )?", line)
+    assert m, line
+    assert m.group(1) in (None, run.container.engine), (line, run.container.engine)
+    return line[m.end():]
+
+
 @pytest.mark.skipif(not shutil.which("docker"), reason="needs the docker CLI to rerun the commands")
 def test_reproducing_commands_rerun_the_same_way(tmp_path):
     from pytest_directmem.config import JvmConfig
@@ -124,13 +134,14 @@ def test_reproducing_commands_rerun_the_same_way(tmp_path):
     proc = backend.DockerBackend().launch(W.churn(50, "1m"), config, art)
     run = dm.load_run(art)
     run.expect("direct-oom")
-    assert run.command.startswith("docker run --rm --network none ") and "--memory 256m --memory-swap 256m" in run.command
+    assert docker_run_on(run, run.command).startswith("run --rm --network none ")
+    assert "--memory 256m --memory-swap 256m" in run.command
     (art / "journal.jsonl").unlink()
     rerun = subprocess.run(run.command, shell=True, capture_output=True, timeout=120)
     assert rerun.returncode == 3, rerun.stderr  # the worker's exit code for an OOM
     assert first(read_journal(art), "oom")["message"] == run.oom.message
     # the same JVM without Python: java ... directmem.Main churn 50 1048576 0, in the same container setup
-    assert proc.java_command.startswith("docker run ") and " /opt/jdk/bin/java " in proc.java_command
+    assert docker_run_on(run, proc.java_command).startswith("run ") and " /opt/jdk/bin/java " in proc.java_command
     bare = subprocess.run(proc.java_command, shell=True, capture_output=True, timeout=120, text=True)
     assert bare.returncode == 3, bare.stderr  # directmem.Main's exit code for an OOM
 

@@ -10,6 +10,7 @@ import textwrap
 import pytest
 
 import pytest_directmem as dm
+from pytest_directmem.backends.engine import engine_url
 from tests.jvm.java_classes import HAS_JAVAC, compile_leak
 
 W = dm.workloads
@@ -48,8 +49,10 @@ def test_a_call_module_in_a_0700_directory(tmp_path, monkeypatch):
 def test_a_main_class_in_a_0700_classpath_directory(tmp_path):
     classes = compile_leak(tmp_path)
     _private(classes)
+    # the local engine's path (bind mounts + the input cache), also when the session spreads over engines
+    # that see none of this machine's files (there the transport is "copy": tests/docker/test_engines.py)
     run = dm.launch(W.main("Leak", 3), backend="docker", jdk="17", classpath=[classes], heap="64m", max_direct="16m",
-                    artifacts_dir=tmp_path / "a")
+                    artifacts_dir=tmp_path / "a", docker_hosts=[engine_url()])
     assert run.outcome is dm.Outcome.COMPLETED, run.summary()
     assert "held 3" in run.stdout
     assert run.container.transport == "bind+copy"

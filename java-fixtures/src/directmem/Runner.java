@@ -60,6 +60,9 @@ public final class Runner {
         Json.strings(Json.key(sb, "gc_names"), gcs);
         Json.strings(Json.key(sb, "input_args"), rt.getInputArguments());
         Json.key(sb, "pid").append(ProcessHandle.current().pid());
+        // The host's own footprint on the heap before the workload (JPype's wrappers, its context): live
+        // objects and garbage alike; no GC is asked for to tell them apart.
+        Json.key(sb, "heap_used").append(Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory());
         // Pre-load and exercise everything the failure path uses, while memory is plentiful.
         Throwable warm = new Throwable("warm-up", new Error());
         warm.addSuppressed(new Error());

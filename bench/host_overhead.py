@@ -8,6 +8,9 @@ Rows (A against B, each pair in alternating order so drift hits both; ratios are
   trivial-java    the same with host="java"
   process         the whole `directmem run churn ... -q` process (Python start, import, launch, collect)
                   vs one bare java run of the same churn
+  floor rows      the least any JPype host can cost, no harness: session-floor forks this process (JPype
+                  imported once, no JVM yet) per run and the child calls startJVM and directmem.Main.main with
+                  bare java's flags and arguments; process-floor is `python -c "import jpype; startJVM; Main.main"`
 Bare java gets the same JDK, the same flags (to_jvm_args: -Xlog:gc into a file, dump path, ...) and the same
 journal/sampler, so the difference is the host. The machine may be shared: the figures are indicative.
 
@@ -17,12 +20,14 @@ journal/sampler, so the difference is the host. The machine may be shared: the f
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -38,14 +43,57 @@ GOALS = {"session-jpype": 1.15, "session-java": 1.05, "process": 1.30}
 
 
 def bare(jdk: str | None, case: tuple, root: Path) -> float:
+    j, flags, main_args = _bare_argv(jdk, case, root)
+    argv = [str(j.java), *flags, "-cp", str(fixtures_jar()), "directmem.Main", *main_args]
+    t0 = time.perf_counter()
+    subprocess.run(argv, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - t0
+
+
+def _bare_argv(jdk: str | None, case: tuple, root: Path) -> tuple[Any, list[str], list[str]]:
+    """(the JDK, bare java's flags, directmem.Main's arguments) for one run into root (created)."""
     workload, options = case
     config = JvmConfig.create(jdk=jdk, **options)
     j = resolve_jdk(jdk)
     root.mkdir(parents=True)
-    argv = [str(j.java), *to_jvm_args(config, str(root), j.major), "-cp", str(fixtures_jar()), "directmem.Main",
-            "--journal", str(root / "journal.jsonl"), "--samples", str(root / "samples.csv"), workload.name, *workload.args]
+    main_args = ["--journal", str(root / "journal.jsonl"), "--samples", str(root / "samples.csv"), workload.name,
+                 *workload.args]
+    return j, to_jvm_args(config, str(root), j.major), main_args
+
+
+FLOOR_SCRIPT = """import json, sys, jpype
+jpype.startJVM(sys.argv[1], *sys.argv[4:], classpath=[sys.argv[2]], convertStrings=False, interrupt=False)
+jpype.JClass("directmem.Main").main(jpype.JArray(jpype.JString)(json.loads(sys.argv[3])))
+"""
+
+
+def floor_process(jdk: str | None, case: tuple, root: Path) -> float:
+    j, flags, main_args = _bare_argv(jdk, case, root)
+    argv = [sys.executable, "-c", FLOOR_SCRIPT, str(j.libjvm), str(fixtures_jar()), json.dumps(main_args), *flags]
     t0 = time.perf_counter()
     subprocess.run(argv, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - t0
+
+
+def floor_fork(jdk: str | None, case: tuple, root: Path) -> float:
+    """One run of the minimal forked JPype host: fork (JPype imported here already), startJVM, Main.main."""
+    import os
+
+    import jpype
+
+    j, flags, main_args = _bare_argv(jdk, case, root)
+    t0 = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:  # the child: no JVM exists in this process before this line
+        try:
+            os.chdir(root)
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 1), os.dup2(null, 2)
+            jpype.startJVM(str(j.libjvm), *flags, classpath=[str(fixtures_jar())], convertStrings=False, interrupt=False)
+            jpype.JClass("directmem.Main").main(jpype.JArray(jpype.JString)(main_args))  # System.exit
+        finally:
+            os._exit(1)
+    os.waitpid(pid, 0)
     return time.perf_counter() - t0
 
 
@@ -93,6 +141,10 @@ def main() -> None:
         for host in ("jpype", "java"):
             rows.append((f"session-{host}", f"{SESSION_RUNS} churn runs in-session, host={host}",
                          *paired(session(host), bare_session, ns.pairs, tmp, f"s{host}")))
+        import jpype  # noqa: F401 - imported once, as a fork server would; no JVM in this process
+        rows.append(("session-floor", f"{SESSION_RUNS} churn runs, forked minimal JPype host",
+                     *paired(lambda r: sum(floor_fork(jdk, CHURN, r / str(k)) for k in range(SESSION_RUNS)),
+                             bare_session, ns.pairs, tmp, "sfloor")))
         for host in ("jpype", "java"):
             rows.append((f"trivial-{host}", f"trivial run hold(1k, 1), host={host}",
                          *paired(lambda r, h=host: harness(jdk, TRIVIAL, r, h), lambda r: bare(jdk, TRIVIAL, r),
@@ -101,6 +153,9 @@ def main() -> None:
             rows.append((f"process-{host}" if host == "java" else "process", f"`directmem run churn` process, host={host}",
                          *paired(lambda r, h=host: process(jdk, r, h), lambda r: bare(jdk, CHURN, r), ns.pairs * 2, tmp,
                                  f"p{host}")))
+        rows.append(("process-floor", "`python -c` minimal JPype host process",
+                     *paired(lambda r: floor_process(jdk, CHURN, r), lambda r: bare(jdk, CHURN, r), ns.pairs * 2, tmp,
+                             "pfloor")))
     med = statistics.median
     print(f"JDK {resolve_jdk(jdk).version}; {ns.pairs} pairs (trivial x3, process x2); machine possibly shared: indicative")
     print(f"{'row':<15} {'what':<44} {'A median':>9} {'bare java':>9} {'ratio':>6}  goal")

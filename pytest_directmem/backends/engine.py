@@ -113,15 +113,9 @@ def _connect(url: str) -> Any:
     with _lock:
         if url in _clients:
             return _clients[url]
-    import docker
+    from .dockerclient import client_for
 
-    from ..environment import environment
-
-    ssh = url.startswith("ssh://")
-    if url == environment().docker_host:  # docker-py's own variables: DOCKER_TLS_VERIFY, DOCKER_CERT_PATH
-        client = docker.from_env(timeout=CLIENT_TIMEOUT_S, use_ssh_client=ssh)
-    else:
-        client = docker.DockerClient(base_url=url, version="auto", timeout=CLIENT_TIMEOUT_S, use_ssh_client=ssh)
+    client = client_for(url, CLIENT_TIMEOUT_S)
     with _lock:
         return _clients.setdefault(url, client)
 

@@ -150,15 +150,9 @@ def _inspect_state(client: Any, ident: str) -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     label, session_id, *url = argv
-    import docker  # imported before the wait: reaping starts the moment the launcher dies
+    from .dockerclient import client_for
 
-    from ..environment import environment
-
-    if url and url[0] != environment().docker_host:  # else docker-py's own variables (TLS) apply
-        client = docker.DockerClient(base_url=url[0], version="auto", timeout=30,
-                                     use_ssh_client=url[0].startswith("ssh://"))
-    else:
-        client = docker.from_env(timeout=30)
+    client = client_for(url[0] if url else None, 30)  # made before the wait: reaping starts the moment the launcher dies
     while os.read(0, 4096):  # EOF: the launcher is gone (or closed the pipe on purpose)
         pass
     reap(client, label, session_id)

@@ -19,11 +19,12 @@ def engine():
     return docker_client()
 
 
-def left_behind(client, pid: int | None = None) -> tuple[list, list]:
-    """(containers, volumes) still labelled with this (or `pid`'s) launching process."""
+def left_behind(client, pid: int | None = None, *, any_launcher: bool = False) -> tuple[list, list]:
+    """(containers, volumes) still labelled with this (or `pid`'s) launching process; any_launcher: of any
+    directmem session at all (an inner pytest's workers, a reproduce run)."""
     from pytest_directmem.backends import docker as backend
 
-    mine = {"label": f"{backend.LABEL_PID}={pid or os.getpid()}"}
+    mine = {"label": backend.LABEL_SESSION if any_launcher else f"{backend.LABEL_PID}={pid or os.getpid()}"}
     return client.containers.list(all=True, sparse=True, filters=mine), client.volumes.list(filters=mine)
 
 

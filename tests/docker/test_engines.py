@@ -136,16 +136,10 @@ def test_the_docker_tests_and_incident_variants_pass_spread_over_three_engines(e
         events = client.events(since=since, until=int(time.time()) + 1, decode=True,
                                filters={"type": "container", "event": "create", "label": "io.directmem.session"})
         created[url] = sum(1 for _ in events)
-        containers, volumes = left_behind_any(client)
+        containers, volumes = left_behind(client, any_launcher=True)
         assert (containers, volumes) == ([], []), url
     assert all(n > 0 for n in created.values()), created  # every engine ran some
     assert sum(created.values()) >= 40, created
-
-
-def left_behind_any(client) -> tuple[list, list]:
-    """Containers and run volumes of any directmem session still on an engine."""
-    f = {"label": "io.directmem.session"}
-    return client.containers.list(all=True, sparse=True, filters=f), client.volumes.list(filters=f)
 
 
 def test_an_engine_that_dies_fails_its_runs_by_name_and_the_others_go_on(extra, tmp_path):

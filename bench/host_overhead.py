@@ -6,8 +6,8 @@ Rows (A against B, each pair in alternating order so drift hits both; ratios are
   session-java    the same 8 runs with host="java"  vs  the same 8 bare java runs
   trivial-jpype   one dm.launch(hold(1k, 1)), host="jpype"  vs  one bare java doing the same
   trivial-java    the same with host="java"
-  process         the whole `directmem run churn ... -q` process (Python start, import, launch, collect)
-                  vs one bare java run of the same churn
+  process         the whole `directmem run churn ... -q` process (Python start, import, launch, collect) from
+                  the installed wheel (bench/installed.py; or --python) vs one bare java run of the same churn
   floor rows      the least any JPype host can cost, no harness: session-floor forks this process (JPype
                   imported once, no JVM yet) per run and the child calls startJVM and directmem.Main.main with
                   bare java's flags and arguments; process-floor is `python -c "import jpype; startJVM; Main.main"`
@@ -35,6 +35,7 @@ import pytest_directmem as dm  # noqa: E402
 from pytest_directmem.config import JvmConfig, to_jvm_args  # noqa: E402
 from pytest_directmem.jars import fixtures_jar  # noqa: E402
 from pytest_directmem.jdk import resolve_jdk  # noqa: E402
+from installed import installed_python  # noqa: E402 - bench/installed.py
 
 CHURN = (dm.workloads.churn(200, "1m"), dict(heap="64m", max_direct="16m", explicit_gc="disabled"))
 TRIVIAL = (dm.workloads.hold("1k", 1), {})
@@ -104,8 +105,8 @@ def harness(jdk: str | None, case: tuple, root: Path, host: str) -> float:
     return time.perf_counter() - t0
 
 
-def process(jdk: str | None, root: Path, host: str) -> float:
-    cmd = [sys.executable, "-m", "pytest_directmem.cli", "run", "churn", "--count", "200", "--size", "1m",
+def process(jdk: str | None, root: Path, host: str, python: str) -> float:
+    cmd = [python, "-m", "pytest_directmem.cli", "run", "churn", "--count", "200", "--size", "1m",
            "--heap", "64m", "--max-direct", "16m", "--disable-explicit-gc", "--host", host, "-q",
            "--artifacts-dir", str(root)] + (["--jdk", jdk] if jdk else [])
     t0 = time.perf_counter()
@@ -126,6 +127,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--pairs", type=int, default=3)
     p.add_argument("--jdk", default=None)
+    p.add_argument("--python", default=None, help="a python with the package installed, for the process rows "
+                   "(default: the wheel of this checkout, built and installed into a fresh venv, as users get it)")
     ns = p.parse_args()
     jdk = ns.jdk
     rows = []
@@ -149,10 +152,11 @@ def main() -> None:
             rows.append((f"trivial-{host}", f"trivial run hold(1k, 1), host={host}",
                          *paired(lambda r, h=host: harness(jdk, TRIVIAL, r, h), lambda r: bare(jdk, TRIVIAL, r),
                                  ns.pairs * 3, tmp, f"t{host}")))
+        python = ns.python or installed_python(tmp / "wheel")
         for host in ("jpype", "java"):
             rows.append((f"process-{host}" if host == "java" else "process", f"`directmem run churn` process, host={host}",
-                         *paired(lambda r, h=host: process(jdk, r, h), lambda r: bare(jdk, CHURN, r), ns.pairs * 2, tmp,
-                                 f"p{host}")))
+                         *paired(lambda r, h=host: process(jdk, r, h, python), lambda r: bare(jdk, CHURN, r),
+                                 ns.pairs * 2, tmp, f"p{host}")))
         rows.append(("process-floor", "`python -c` minimal JPype host process",
                      *paired(lambda r: floor_process(jdk, CHURN, r), lambda r: bare(jdk, CHURN, r), ns.pairs * 2, tmp,
                              "pfloor")))

@@ -214,6 +214,13 @@ class Option:
     def pytest_flag(self) -> str:
         return f"--directmem-{self.name.replace('_', '-')}"
 
+    @property
+    def cli_flag(self) -> str:
+        """The long flag of `directmem run/compare` (``--max-direct``, ``--property`` for -D, ``--heap-dump``):
+        the source a ConfigError names for a value given on that command line."""
+        flags = [f.split("/")[0] for f in self.cli]
+        return next((f for f in flags if f.startswith("--")), flags[0] if flags else self.name)
+
 
 _float = lambda v: f"{v:g}"  # noqa: E731
 OPTIONS: tuple[Option, ...] = (

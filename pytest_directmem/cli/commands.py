@@ -17,8 +17,8 @@ from typing import Any
 import click
 
 from .. import workloads as w
-from .options import EXPECT_HELP, build_workload, check_writable, launch_kwargs, launch_options, parse_expect, \
-    parse_variant, workload_options
+from .options import EXPECT_HELP, build_workload, check_writable, launch_kwargs, launch_options, launch_sources, \
+    parse_expect, parse_variant, workload_options
 from .errors import EXIT_INTERRUPTED, EXIT_MISMATCH, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, CliError  # noqa: F401
 from ..errors import DirectmemError
 from .group import Group
@@ -132,23 +132,24 @@ def _guarded(fn: Any, *args: Any, **kwargs: Any) -> Any:
         raise CliError(str(e), EXIT_UNAVAILABLE) from None
 
 
-def _validate(workload: Any, kwargs: dict[str, Any]) -> None:
+def _validate(workload: Any, kwargs: dict[str, Any], sources: dict[str, str]) -> None:
+    """Every option checked before anything is provisioned or started; a ConfigError names the flag (`sources`)."""
     from ..config import JvmConfig
     from ..launcher import check_host
 
-    check_host(workload, JvmConfig.create(**kwargs))  # every option checked before anything is provisioned or started
+    check_host(workload, JvmConfig.create(sources=sources, **kwargs))
     if kwargs.get("backend") == "docker":
         from ..backends.docker import jdk_major
 
         jdk_major(kwargs.get("jdk"))
 
 
-def _run_one(workload: Any, kwargs: dict[str, Any], progress: Progress, label: str) -> Run:
+def _run_one(workload: Any, kwargs: dict[str, Any], progress: Progress, label: str, sources: dict[str, str]) -> Run:
     from ..launcher import launch
 
     where = kwargs.get("backend", "local") + (f", jdk {kwargs['jdk']}" if kwargs.get("jdk") else "")
     with progress.step(f"running {label} ({where})"):
-        return launch(workload, **kwargs)
+        return launch(workload, _sources=sources, **kwargs)
 
 
 def _matched(run: Run, expected: tuple[Outcome, ...]) -> bool | None:
@@ -200,7 +201,8 @@ def run(workload: str, args: tuple[str, ...], expect: str | None, report: str | 
     check_writable(report, "--report")
     wl = _guarded(build_workload, workload, args, params)
     kwargs = launch_kwargs(params)
-    _guarded(_validate, wl, kwargs)
+    sources = launch_sources(kwargs)  # a bad value names the flag the user typed
+    _guarded(_validate, wl, kwargs, sources)
     from ..config import JvmConfig
 
     config = JvmConfig.create(**kwargs)  # valid: _validate made it once
@@ -210,7 +212,7 @@ def run(workload: str, args: tuple[str, ...], expect: str | None, report: str | 
         prestart()  # the JPype host's fork server starts while this process imports and resolves the JDK
     progress = Progress(enabled=not quiet)
     _guarded(_prepare, kwargs, progress)
-    result = _guarded(_run_one, wl, kwargs, progress, str(wl))
+    result = _guarded(_run_one, wl, kwargs, progress, str(wl), sources)
     matched = _matched(result, expected)
     rec = run_record(result, timeline=bool(report), expected=[o.value for o in expected] or None, matched=matched)
     if report:
@@ -282,26 +284,28 @@ def compare(workload: str, args: tuple[str, ...], variants: tuple[str, ...], rep
         root = new_run_dir("compare")
     plan = []
     try:  # every variant is checked before the first run starts
+        common = launch_kwargs(params)  # the options outside --variant: a bad value of theirs names their flag
         for i, text in enumerate(variants, 1):
             name, p = parse_variant(text, compare, params)
             expected = parse_expect(p.pop("expect", None))
             wl = _guarded(build_workload, workload, args, p)
             kwargs = launch_kwargs(p)
+            sources = launch_sources(kwargs, common, text)
             kwargs["artifacts_dir"] = root / f"{i}-{wl.slug}"
-            _guarded(_validate, wl, kwargs)
+            _guarded(_validate, wl, kwargs, sources)
             if any(name == other[0] for other in plan):
                 raise click.BadParameter(f"two variants are named {name!r}: give each a distinct name=",
                                          param_hint="--variant")
-            plan.append((name, text, wl, kwargs, expected))
+            plan.append((name, text, wl, kwargs, expected, sources))
     except (click.ClickException, click.exceptions.Exit):
         if root.is_dir() and not any(root.iterdir()):
             root.rmdir()
         raise
     progress = Progress(enabled=not quiet)
     records = []
-    for i, (name, text, wl, kwargs, expected) in enumerate(plan, 1):
+    for i, (name, text, wl, kwargs, expected, sources) in enumerate(plan, 1):
         _guarded(_prepare, kwargs, progress)
-        result = _guarded(_run_one, wl, kwargs, progress, f"[{i}/{len(plan)}] {name}: {wl}")
+        result = _guarded(_run_one, wl, kwargs, progress, f"[{i}/{len(plan)}] {name}: {wl}", sources)
         records.append(run_record(result, name=name, anchor=anchor_for(i, name), timeline=bool(report),
                                   variant=text, options_text=text, expected=[o.value for o in expected] or None,
                                   matched=_matched(result, expected)))

@@ -42,7 +42,7 @@ def _dumps(target: Path, run) -> list[Path]:
 @click.command(context_settings={"max_content_width": 110})
 @click.argument("target", metavar="DUMP.hprof|RUN_DIR", type=click.Path(exists=True, path_type=Path))
 @click.option("--json", "json_out", is_flag=True, help="print the analysis as JSON on stdout")
-@click.option("--report", type=click.Path(dir_okay=False), default=None, help="write a self-contained HTML page here")
+@click.option("--report", type=click.Path(dir_okay=False), default=None, help="write a self-contained HTML page here: what the text shows (for a --diagnose run its allocation sites with a flame graph and NMT, then every dump)")
 @click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True, help="holders to print")
 @click.option("-q", "--quiet", is_flag=True, help="no progress on stderr")
 def diagnose(target: Path, json_out: bool, report: str | None, limit: int, quiet: bool) -> None:
@@ -76,8 +76,7 @@ def diagnose(target: Path, json_out: bool, report: str | None, limit: int, quiet
         head = ["who allocated and where native memory went (diagnose=True):", *sites_and_native_lines(run)] \
             if run is not None else []
         click.echo("\n\n".join(["\n".join(head)] * bool(head) + [analysis_text(a, limit) for a in analyses]))
-    if report:
-        for i, a in enumerate(analyses):
-            out = Path(report) if i == 0 else Path(report).with_name(f"{Path(report).stem}-{i}{Path(report).suffix}")
-            write_analysis_report(a, out)
-            click.echo(f"report: {out}", err=True)
+    if report:  # one page with what the text shows: the run's sites and NMT (or why none), then every dump
+        what = "a bare heap dump" if not target.is_dir() else "this directory (not a run made with --diagnose)"
+        out = write_analysis_report(analyses, report, run=run, target=target, what=what)
+        click.echo(f"report: {out}", err=True)

@@ -38,6 +38,20 @@ def _check_options(jdks: list[str | None], flags: tuple[str, ...]) -> None:
         raise click.UsageError(str(e)) from None
 
 
+def _engines(results: list) -> tuple[str, ...]:
+    """The Docker engines this process spreads its docker runs over (--docker-host, DIRECTMEM_DOCKER_HOSTS,
+    DOCKER_HOST): () when no result ran in a container."""
+    from ..backends.engine import configured
+    from ..errors import ConfigError
+
+    if not any(getattr(getattr(r, "run", None), "container", None) for r in results):
+        return ()
+    try:
+        return configured()
+    except ConfigError:
+        return ()
+
+
 @click.command("incidents")
 @click.option("-v", "--verbose", is_flag=True, help="also list each incident's variants and what they show")
 @click.option("--json", "as_json", is_flag=True, help="machine-readable: ids, titles, sources, variants")
@@ -81,15 +95,15 @@ def incidents(verbose: bool, as_json: bool) -> None:
 @click.option("--artifacts", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="where artifacts go (default: a new temp directory)")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="also write every result (measured, expected, GC counts, timings) to this JSON file")
+              help="also write every result (measured, expected, GC counts, timings, engine) to this JSON file")
 def reproduce(incident_ids: tuple[str, ...], run_all: bool, variants: tuple[str, ...], jdk: str | None,
               backend: str | None, flags: tuple[str, ...], repeat: int, workers: int, docker_hosts: tuple[str, ...],
               keep: bool, artifacts: Path | None, json_path: Path | None) -> None:
     """Run incidents with their variants side by side and compare each run with the pinned expectation.
 
     Prints per variant and JDK: outcome, OOM message and top frame, heap dumps, System.gc()/full GC
-    counts, the computed direct limit and heap, the container's state, the time to the OOM, and
-    whether the measured facts match the pins. Exit status 1 when any run differs from its pins
+    counts, the computed direct limit and heap, the container's state (and, with more than one Docker
+    engine, the engine's URL), the time to the OOM, and whether the measured facts match the pins. Exit status 1 when any run differs from its pins
     (or, with --repeat, when passes disagree).
     """
     if run_all == bool(incident_ids):
@@ -105,11 +119,11 @@ def reproduce(incident_ids: tuple[str, ...], run_all: bool, variants: tuple[str,
     jdks = parse_jdks(jdk)
     _check_options(jdks, flags)
     if docker_hosts:
-        from ..backends.engine import configure
+        from ..backends.engine import configure, parse_hosts
         from ..errors import ConfigError
 
         try:
-            configure(docker_hosts)  # every docker run of this process picks the least busy of these
+            configure(parse_hosts(list(docker_hosts), "--docker-host"))  # every docker run picks the least busy
         except ConfigError as e:
             raise click.UsageError(str(e)) from None
     jobs = runner.plan(chosen, jdks, backend=backend, repeat=repeat, variants=variants, flags=flags)
@@ -127,11 +141,12 @@ def reproduce(incident_ids: tuple[str, ...], run_all: bool, variants: tuple[str,
     elapsed = time.monotonic() - t0
     click.echo("", err=True)
     first = [r for r, j in zip(results, jobs) if j.index == 0]
+    engines = report.show_engines(results, _engines(results))  # a column naming each run's engine
     for incident in chosen:
         mine = sorted((r for r in first if r.variant.incident == incident.id),
                       key=lambda r: ([v.name for v in incident.variants].index(r.variant.name), str(runner.key(r)[2])))
         click.echo(report.incident_header(incident))
-        click.echo(report.table(mine) + "\n")
+        click.echo(report.table(mine, engine=engines) + "\n")
     bad = [r for r in results if not r.ok]
     if bad:
         click.echo("differences from the pinned expectations (a changed JVM behaviour, or a JDK/flags not pinned):\n")

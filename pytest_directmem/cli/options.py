@@ -179,6 +179,25 @@ def launch_kwargs(params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def launch_sources(kwargs: dict[str, Any], common: dict[str, Any] | None = None, variant: str | None = None) -> dict[str, str]:
+    """Where each launch option of `kwargs` came from, for ConfigError: its flag (``--docker-host``, not the Python
+    name); in `compare`, ``--variant '...'`` for the options a variant set or changed from `common` (both for a
+    repeatable option that the common flags and the variant add to)."""
+    from ..config import BY_NAME
+
+    out = {}
+    for name in kwargs:
+        o = BY_NAME.get(name)
+        if o is None:
+            continue
+        flag = o.cli_flag
+        if variant is not None and common is not None and kwargs[name] != common.get(name):
+            where = f"--variant {variant!r}"
+            flag = f"{flag} or {where}" if o.cli_type == "multi" and common.get(name) else where
+        out[name] = flag
+    return out
+
+
 def parse_expect(text: str | None) -> tuple[Outcome, ...]:
     if not text:
         return ()

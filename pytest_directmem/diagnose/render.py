@@ -1,14 +1,19 @@
-"""A DumpAnalysis as text (the CLI's output) and as a self-contained HTML page (``--report``)."""
+"""A DumpAnalysis as text (the CLI's output) and as a self-contained HTML page (``--report``), with a run's
+allocation sites and native memory when the dump came with a run made with diagnose=True."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
 
 from ..config import human_size
 from .model import DumpAnalysis, Holder
 
-__all__ = ["analysis_text", "analysis_html", "write_analysis_report"]
+if TYPE_CHECKING:
+    from ..result import Run
+
+__all__ = ["analysis_text", "analysis_html", "diagnose_html", "write_analysis_report"]
 
 _ARROW = "\n      -> "
 
@@ -42,8 +47,12 @@ def analysis_text(a: DumpAnalysis, limit: int = 10) -> str:
     return "\n".join(lines)
 
 
-def analysis_html(a: DumpAnalysis) -> str:
-    from ..report.html import esc, page
+def _analysis_body(a: DumpAnalysis, heading: str, after_facts: str = "") -> str:
+    """Facts, holders and memory outside the limit of one dump, under `heading` ("h1" alone, "h2" in a run's page);
+    `after_facts` goes between the facts and the holders."""
+    from ..report.html import esc
+
+    sub = "h3" if heading == "h2" else "h2"
 
     def table(holders: tuple[Holder, ...]) -> str:
         rows = "".join(f'<tr><td class="num">{esc(human_size(h.bytes))}</td><td class="num">{h.count}</td>'
@@ -59,16 +68,67 @@ def analysis_html(a: DumpAnalysis) -> str:
              ("mapped (fd)", human_size(a.mapped_bytes)), ("made by native code", human_size(a.native_bytes)),
              ("victim", "-" if a.victim is None else
               f"{a.victim.cls}, {human_size(a.victim.capacity)} ({a.victim.capacity} bytes): the failed request")]
-    body = (f"<h1>Direct memory in {esc(Path(a.dump).name)}</h1>"
+    return (f"<{heading}>Direct memory in {esc(Path(a.dump).name)}</{heading}>"
             '<div class="sub">who holds the direct buffers of this heap dump</div><table class="facts">'
-            + "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in facts) + "</table>"
-            + "<h2>Holders</h2>" + table(a.holders)
-            + "<h2>Outside the limit (mapped, made by native code)</h2>" + table(a.native_holders))
-    return page(f"directmem diagnose {Path(a.dump).name}", body)
+            + "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in facts) + "</table>" + after_facts
+            + f"<{sub}>Holders</{sub}>" + table(a.holders)
+            + f"<{sub}>Outside the limit (mapped, made by native code)</{sub}>" + table(a.native_holders))
 
 
-def write_analysis_report(a: DumpAnalysis, path: str | os.PathLike[str]) -> Path:
+def analysis_html(a: DumpAnalysis) -> str:
+    """The page of one dump alone (no run: no allocation sites, no NMT)."""
+    from ..report.html import page
+
+    return page(f"directmem diagnose {Path(a.dump).name}", _analysis_body(a, "h1"))
+
+
+NO_SITES = ("no allocation sites and no native memory (NMT) here: {what} holds neither; they are recorded while a "
+            "run runs with --diagnose (diagnose=True), and directmem diagnose RUN_DIR of that run shows them")
+
+
+def _investigation_part(run: Run | None, what: str) -> str:
+    """The run's allocation sites (with the flame graph) and NMT as the run page draws them, or why there are none."""
+    from ..report.html import esc
+    from ..report.investigation import investigation_record, sites_and_native_html
+
+    rec = investigation_record(run) if run is not None else None
+    head = "<h2>Who allocated and where native memory went</h2>"
+    if rec is None:
+        return head + f'<p class="none">{esc(NO_SITES.format(what=what))}</p>'
+    shown = sites_and_native_html(rec)
+    missing = [part for part, key in (("allocation sites", "sites"), ("native memory (NMT)", "native")) if not rec[key]]
+    why = [n for n in run.notes if n.startswith("diagnosis:")] if run is not None else []
+    note = (f'<p class="none">no {" and no ".join(missing)} recorded in this run'
+            + "".join(f"<br>{esc(n)}" for n in why) + "</p>") if missing else ""
+    return f'{head}<div class="investigation" id="investigation">{shown}{note}</div>'
+
+
+def diagnose_html(analyses: Sequence[DumpAnalysis], *, run: Run | None = None, target: str | os.PathLike[str] = "",
+                  what: str = "a bare heap dump") -> str:
+    """The page of `directmem diagnose TARGET --report`: the same investigation as its text. For a run made with
+    diagnose=True (`run`), its allocation sites (table and flame graph, report.investigation's) and NMT peak per
+    category first; else a sentence saying why there are none (`what`: "a bare heap dump", ...); then every dump."""
+    from ..report.html import esc, page
+
+    name = Path(target).name if target else (Path(analyses[0].dump).name if analyses else "?")
+    if run is None and len(analyses) == 1:
+        return page(f"directmem diagnose {name}", _analysis_body(analyses[0], "h1", _investigation_part(None, what)))
+    sub = f"run {esc(run.workload)}: {esc(run.outcome.value)}" if run is not None else f"{len(analyses)} heap dumps"
+    body = [f"<h1>directmem diagnose {esc(name)}</h1><div class=\"sub\">{sub}; {esc(target)}</div>",
+            _investigation_part(run, what)]
+    body += [_analysis_body(a, "h2") for a in analyses]
+    if not analyses:
+        body.append('<h2>Heap dump</h2><p class="none">no heap dump in this run: no thread had to wait in '
+                    "Bits.reserveMemory after its System.gc() and retries, so none was taken</p>")
+    return page(f"directmem diagnose {name}", "".join(body))
+
+
+def write_analysis_report(a: DumpAnalysis | Sequence[DumpAnalysis], path: str | os.PathLike[str], *,
+                          run: Run | None = None, target: str | os.PathLike[str] = "",
+                          what: str = "a bare heap dump") -> Path:
+    """Write :func:`diagnose_html` of one or several analyses (and the run's investigation) to `path`."""
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(analysis_html(a), encoding="utf-8")
+    analyses = [a] if isinstance(a, DumpAnalysis) else list(a)
+    out.write_text(diagnose_html(analyses, run=run, target=target, what=what), encoding="utf-8")
     return out

@@ -213,6 +213,7 @@ class VariantResult:
             "max_heap": r.jvm.max_heap, "memory_limit": r.container.memory_limit if r.container else None,
             "peak_rss": r.peak_rss, "time_to_oom_s": r.time_to_oom_s, "duration_s": r.duration_s,
             "exit_code": r.exit_code, "error": r.error.splitlines()[0] if r.error else None,
+            "engine": r.container.engine if r.container else None,  # the Docker engine's URL as configured
         }
 
 

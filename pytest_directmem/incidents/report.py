@@ -37,16 +37,26 @@ def _pins(result: Any) -> str:
     return "ok" if not bad else f"DIFFERS: {', '.join(name for name, _, _ in bad)}"
 
 
-def row(result: Any) -> tuple[tuple[str, ...], list[str]]:
-    """The table row of one result and the lines printed under it (OOM message, error)."""
+def _engine(result: Any) -> str:
+    """The Docker engine that ran the result, as configured (run.container.engine), "-" for a local run."""
     if isinstance(result, JobFailure):
-        return (result.variant.name, result.job.jdk or "system", "NO RUN", *("",) * 6, "-"), [result.message]
+        return "-"
+    c = result.run.container
+    return c.engine if c is not None and c.engine else "-"
+
+
+def row(result: Any, *, engine: bool = False) -> tuple[tuple[str, ...], list[str]]:
+    """The table row of one result and the lines printed under it (OOM message, error); with `engine`, a column
+    after the container's naming the Docker engine that ran it."""
+    if isinstance(result, JobFailure):
+        cells = (result.variant.name, result.job.jdk or "system", "NO RUN", *("",) * 5, *("-",) * engine, "", "-")
+        return cells, [result.message]
     run = result.run
     c = run.container
     container = "-" if c is None else f"{human_size(c.memory_limit)}{', OOMKilled' if c.oom_killed else ''}"
     cells = (result.variant.name, run.jvm.version or "?", str(run.outcome), str(len(run.heap_dumps)),
              f"{run.gc.explicit_count}/{run.gc.full_count}", human_size(run.direct.limit), human_size(run.jvm.max_heap),
-             container, _time(run), _pins(result))
+             container, *(_engine(result),) * engine, _time(run), _pins(result))
     under = []
     if run.oom is not None:
         stack = run.oom.stack
@@ -60,12 +70,19 @@ def row(result: Any) -> tuple[tuple[str, ...], list[str]]:
     return cells, under
 
 
-def table(results: Sequence[Any]) -> str:
-    rows = [row(r) for r in results]
-    widths = [max(len(x) for x in col) for col in zip(HEAD, *(cells for cells, _ in rows))]
+def show_engines(results: Sequence[Any], configured: Sequence[str] = ()) -> bool:
+    """Whether the table needs the engine column: more than one engine configured, or the results ran on several."""
+    return len(configured) > 1 or len({_engine(r) for r in results} - {"-"}) > 1
+
+
+def table(results: Sequence[Any], *, engine: bool = False) -> str:
+    """Variants side by side, one row per result; `engine` adds the column naming each run's Docker engine."""
+    head = HEAD[:8] + ("engine",) + HEAD[8:] if engine else HEAD
+    rows = [row(r, engine=engine) for r in results]
+    widths = [max(len(x) for x in col) for col in zip(head, *(cells for cells, _ in rows))]
     fmt = lambda cells: "  ".join(c.ljust(widths[i]) for i, c in enumerate(cells)).rstrip()  # noqa: E731
     indent = " " * (widths[0] + widths[1] + 4)
-    out = [fmt(HEAD), fmt(tuple("-" * w for w in widths))]
+    out = [fmt(head), fmt(tuple("-" * w for w in widths))]
     for cells, under in rows:
         out.append(fmt(cells))
         out += [indent + u for u in under]

@@ -47,7 +47,7 @@ class JobFailure:
 
     def to_json(self) -> dict[str, Any]:
         return {"incident": self.variant.incident, "variant": self.variant.name, "jdk": self.job.jdk,
-                "pass": self.job.index, "ok": False, "failure": self.message}
+                "pass": self.job.index, "ok": False, "failure": self.message, "engine": None}
 
 
 

@@ -132,6 +132,15 @@ def investigation_html(rec: dict[str, Any]) -> str:
         parts.append("<h4>Holders</h4>" + _table("holders", ("bytes", "buffers", "path from the GC root"),
                                                  [(human_size(h["bytes"]), h["count"], h["path"]) for h in rec["holders"]]))
         parts.append(f'<p class="garbage">garbage: {esc(_garbage_text(rec))}</p>')
+    parts.append(sites_and_native_html(rec))
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def sites_and_native_html(rec: dict[str, Any]) -> str:
+    """The allocation sites (table and flame graph) and NMT part of the section ("" when the run recorded
+    neither): for the run page and for ``directmem diagnose RUN_DIR --report``, which shows the dumps itself."""
+    parts: list[str] = []
     if rec["sites"]:
         rows = [(human_size(s["bytes"]), s.get("count") or "?", s["kind"], s["stack"]) for s in rec["sites"]]
         parts.append("<h4>Allocation sites</h4>"
@@ -145,5 +154,4 @@ def investigation_html(rec: dict[str, Any]) -> str:
                      f'<td class="num">{esc(human_size(rec["native_outside_direct"]))}</td></tr>')
         parts.append(f"<h4>Native memory (NMT peak committed) against {esc(_against(rec))}</h4>"
                      f'<table class="native"><tr><th>category</th><th>bytes</th></tr>{rows}</table>')
-    parts.append("</div>")
     return "".join(parts)

@@ -1,10 +1,14 @@
 """`directmem diagnose DUMP|RUN_DIR [--json] [--report]` on the recorded dumps of tests/data/dumps."""
 
+import html
 import json
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 DUMPS = Path(__file__).resolve().parents[1] / "data" / "dumps"
 
@@ -56,12 +60,20 @@ def test_not_a_dump_exits_2(tmp_path):
     assert out.returncode == 2 and "not an HPROF heap dump" in out.stderr
 
 
-def test_a_diagnosed_run_directory_shows_who_allocated_and_native_memory(tmp_path):
+@pytest.fixture(scope="module")
+def diagnosed(tmp_path_factory):
+    """A real direct OOM on JDK 17 (local backend) investigated with diagnose=True."""
     import pytest_directmem as dm
 
-    run = dm.launch(dm.workloads.churn(40, "1m", keep_every=2), max_direct="8m", explicit_gc="disabled",
-                    diagnose=True, host="java", artifacts_dir=tmp_path / "run")
+    run = dm.launch(dm.workloads.churn(40, "1m", keep_every=2), max_direct="8m", explicit_gc="disabled", jdk="17",
+                    diagnose=True, host="java", artifacts_dir=tmp_path_factory.mktemp("diagnosed") / "run")
+    assert run.outcome is dm.Outcome.DIRECT_OOM and run.jvm.major == 17, run.summary()
     assert run.diagnosis is not None and run.diagnosis.sites and run.diagnosis.native, run.summary()
+    return run
+
+
+def test_a_diagnosed_run_directory_shows_who_allocated_and_native_memory(diagnosed):
+    run = diagnosed
     text = directmem("diagnose", run.artifacts, "-q")
     assert text.returncode == 0, text.stderr
     top = run.diagnosis.sites[0]
@@ -72,3 +84,31 @@ def test_a_diagnosed_run_directory_shows_who_allocated_and_native_memory(tmp_pat
     assert [(s["bytes"], s["count"]) for s in data["investigation"]["sites"]][0] == (top.bytes, top.count)
     assert dict(data["investigation"]["native"])["Total"] == run.diagnosis.native["Total"]
     assert data["dumps"][0]["holders"][0]["count"] == run.diagnosis.holders[0].count
+
+
+def test_the_report_of_a_diagnosed_run_directory_shows_what_the_text_shows(diagnosed, tmp_path):
+    """--report of RUN_DIR: the allocation sites (table and flame graph), NMT per category, then the dump."""
+    run = diagnosed
+    out = directmem("diagnose", run.artifacts, "-q", "--report", tmp_path / "run.html")
+    assert out.returncode == 0, out.stderr
+    page = (tmp_path / "run.html").read_text()
+    method = next(f for f in run.diagnosis.sites[0].stack if f.startswith("directmem.Workloads."))  # the allocating method
+    sites = re.search(r'<table class="sites">(.*?)</table>', page, re.S)
+    assert sites and html.escape(method) in sites.group(1), "the allocating method is in the sites table"
+    flame = re.search(r'<svg class="flame" id="dm-flame"[^>]*>(.*?)</svg>', page, re.S)
+    assert flame and f"<title>{html.escape(method)}: " in flame.group(1), "and has its box in the flame graph"
+    native = re.search(r'<table class="native">(.*?)</table>', page, re.S).group(1)
+    category = max((k for k in run.diagnosis.native if k != "Total"), key=run.diagnosis.native.get)
+    assert f"<tr><td>{html.escape(category)}</td>" in native and "<tr><td>Total</td>" in native
+    holders = page[page.index("<h2>Direct memory in direct-oom.hprof</h2>"):]  # the dump after the investigation
+    assert f'<td class="num">{run.diagnosis.holders[0].count}</td>' in holders
+    assert "no allocation sites" not in page and "<script" not in page
+
+
+def test_the_report_of_a_bare_dump_says_it_has_no_sites_or_nmt(tmp_path):
+    out = directmem("diagnose", DUMPS / "jdk17-culprit.hprof.gz", "-q", "--report", tmp_path / "dump.html")
+    assert out.returncode == 0, out.stderr
+    page = (tmp_path / "dump.html").read_text()
+    assert "no allocation sites and no native memory (NMT) here: a bare heap dump holds neither" in page
+    assert '<table class="sites">' not in page and '<table class="native">' not in page and "dm-flame" not in page
+    assert "static Culprit.CACHE" in page  # the dump's own analysis is still there

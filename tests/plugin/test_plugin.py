@@ -29,6 +29,25 @@ def test_bad_cli_value_is_a_usage_error(pytester):
     result.stderr.fnmatch_lines(["*invalid backend='k8s' (from --directmem-backend)*"])
 
 
+def test_a_bad_docker_host_names_the_pytest_option_ini_or_marker(pytester):
+    """Not the Python name alone, not the `directmem` CLI's --docker-host: what this pytest run was given."""
+    pytester.makepyfile("def test_x(): pass")
+    result = pytester.runpytest_subprocess("--directmem-docker-hosts=foo")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*invalid docker_hosts='foo' (from --directmem-docker-hosts): an engine URL is*"])
+    pytester.makeini("[pytest]\ndirectmem_docker_hosts = tcp://a\n")
+    result = pytester.runpytest_subprocess()
+    result.stderr.fnmatch_lines(["*invalid docker_hosts='tcp://a' (from directmem_docker_hosts (ini)): tcp:// needs a port*"])
+    pytester.makeini("[pytest]\n")
+    pytester.makepyfile(
+        "import pytest, pytest_directmem as dm\n"
+        "@pytest.mark.directmem(docker_hosts=['foo'], backend='docker')\n"
+        "def test_x(directmem):\n"
+        "    directmem.run(dm.workloads.churn(2, '1k'))\n")
+    result = pytester.runpytest_subprocess()
+    result.stdout.fnmatch_lines(["*invalid docker_hosts='foo' (from @pytest.mark.directmem): an engine URL is*"])
+
+
 def test_ini_value_and_cli_override(pytester):
     pytester.makeini("[pytest]\ndirectmem_jdk = 17\n")
     pytester.makepyfile("def test_x(directmem): assert directmem.defaults['jdk'] == '17'")

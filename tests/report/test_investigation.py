@@ -87,3 +87,29 @@ def test_html_investigation_in_chromium(diagnosed, tmp_path):
     from tests.report.test_browser import load, pixels_near
     img = load(screenshot(page, tmp_path / "run.png", width=1400, height=4000))
     assert pixels_near(img, COLORS["direct"], 10) > 20000, "the flame graph's direct boxes are not drawn"
+
+
+def test_diagnose_report_of_the_run_directory_in_chromium(diagnosed, tmp_path):
+    """`directmem diagnose RUN_DIR --report`: the same sites table, flame graph and NMT as the run page, rendered."""
+    if find_chromium() is None:
+        pytest.skip("no chromium on PATH (apt-get install chromium)")
+    import sys
+
+    page = tmp_path / "diagnose.html"
+    out = subprocess.run([sys.executable, "-m", "pytest_directmem.cli", "diagnose", str(diagnosed.artifacts), "-q",
+                          "--report", str(page)], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    dom = dump_dom(page)
+    sites = re.search(r'<table class="sites">(.*?)</table>', dom, re.S).group(1)
+    main_row = next(r for r in re.findall(r"<tr>(.*?)</tr>", sites, re.S) if "HoldTwelve.main" in r)
+    assert re.findall(r'<td class="num">([^<]*)</td>', main_row)[1] == "12"  # calls
+    flame = re.search(r'<svg class="flame" id="dm-flame"[^>]*>(.*?)</svg>', dom, re.S)
+    assert flame and re.search(r"<title>HoldTwelve\.main: 15\.0 MiB, 15 calls, ", flame.group(1))
+    if diagnosed.diagnosis.native:
+        assert re.search(r'<table class="native">.*<td>Other</td>', dom, re.S)
+    assert "static HoldTwelve.CACHE\njava.util.ArrayList.elementData" in dom  # the dump's holders follow
+
+    from pytest_directmem.report.flame import COLORS
+    from tests.report.test_browser import load, pixels_near
+    img = load(screenshot(page, tmp_path / "diagnose.png", width=1400, height=3000))
+    assert pixels_near(img, COLORS["direct"], 10) > 20000, "the flame graph's direct boxes are not drawn"

@@ -215,12 +215,18 @@ NOT_VARIANT = ("variant", "variants", "report", "json_out", "quiet", "expect", "
 BOOLEAN = {"on": True, "true": True, "yes": True, "1": True, "off": False, "false": False, "no": False, "0": False}
 
 
+# a variant's keys as users write them (the README's, the CLI flags' singular) -> the option's name
+VARIANT_ALIASES = {"hold": "hold_", "property": "properties", "flag": "flags", "cp": "classpath", "d": "properties",
+                   "disable_explicit_gc": "explicit_gc", "heap_dump": "heap_dump_on_oom", "docker_host": "docker_hosts"}
+SHOWN_AS = {"properties": "property", "flags": "flag", "heap_dump_on_oom": "heap_dump", "docker_hosts": "docker_host"}
+
+
 def parse_variant(text: str, command: click.Command, base: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """(name, params) of one --variant "key=value;key=value": `base` with the variant's keys on top.
 
     Keys are the long options of `compare` without dashes (explicit-gc, gc, max-direct, heap, jdk, backend,
-    memory, cpus, timeout, heap-dump=on|off, flag, property=KEY=VALUE, classpath: the last three add to the
-    base), the workload's options (count, size, ...), name=LABEL and expect=OUTCOME[,OUTCOME].
+    memory, cpus, timeout, heap-dump=on|off, docker-host, flag, property=KEY=VALUE, classpath: the last four
+    add to the base), the workload's options (count, size, ...), name=LABEL and expect=OUTCOME[,OUTCOME].
     """
     params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in base.items()}
     by_name: dict[str, click.Option] = {}
@@ -237,9 +243,8 @@ def parse_variant(text: str, command: click.Command, base: dict[str, Any]) -> tu
         key = key.strip().lower().replace("-", "_")
         if not sep:
             raise click.BadParameter(f"{part!r} in {text!r} is not key=value", param_hint="--variant")
-        key = {"hold": "hold_", "property": "properties", "flag": "flags", "cp": "classpath", "d": "properties",
-               "disable_explicit_gc": "explicit_gc", "heap_dump": "heap_dump_on_oom"}.get(key, key)
-        if key in seen and key not in ("flags", "properties", "classpath"):  # those add up
+        key = VARIANT_ALIASES.get(key, key)
+        if key in seen and key not in ("flags", "properties", "classpath", "docker_hosts"):  # those add up
             raise click.BadParameter(f"key {key.replace('_', '-')!r} given twice in {text!r}", param_hint="--variant")
         seen.add(key)
         if key == "name":
@@ -251,7 +256,7 @@ def parse_variant(text: str, command: click.Command, base: dict[str, Any]) -> tu
             params["expect"] = value
             continue
         if key in NOT_VARIANT or key not in by_name:
-            known = sorted(k.replace("_", "-").rstrip("-") for k in by_name if k not in NOT_VARIANT)
+            known = sorted(SHOWN_AS.get(k, k).replace("_", "-").rstrip("-") for k in by_name if k not in NOT_VARIANT)
             raise click.BadParameter(f"unknown key {key.replace('_', '-')!r} in {text!r}; known: name, expect, "
                                      + ", ".join(known), param_hint="--variant")
         opt = by_name[key]

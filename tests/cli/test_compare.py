@@ -63,6 +63,17 @@ def test_variant_syntax():
             parse_variant(bad, compare, base)
 
 
+def test_variant_keys_are_the_ones_the_readme_names():
+    base = {"docker_hosts": ("unix:///var/run/docker.sock",)}
+    _, p = parse_variant("docker-host=tcp://127.0.0.1:2375;docker-host=ssh://ci@b", compare, base)
+    assert p["docker_hosts"] == ["unix:///var/run/docker.sock", "tcp://127.0.0.1:2375", "ssh://ci@b"]
+    with pytest.raises(click.BadParameter) as err:
+        parse_variant("colour=red", compare, base)
+    known = set(str(err.value).split("known: ", 1)[1].split(", "))
+    assert {"flag", "property", "heap-dump", "docker-host", "max-direct", "classpath"} <= known, known
+    assert not known & {"flags", "properties", "heap-dump-on-oom", "docker-hosts"}, known
+
+
 def test_bad_variant_is_a_usage_error_before_any_run(tmp_path):
     r = invoke(*BASE, "--variant", "explicit-gc=enabled", "--variant", "max-direct=lots",
                "--artifacts-dir", str(tmp_path / "runs"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from .errors import ConfigError
 from .targets import resolve
@@ -46,15 +46,18 @@ class Workload:
             spec["kwargs"] = dict(self.kwargs)
         return spec
 
-    def cli_args(self) -> list[str] | None:
-        """The `directmem run` arguments that give this workload back (None: keyword arguments of call())."""
+    def cli_args(self, options: Sequence[str] = ()) -> list[str] | None:
+        """The `directmem run` arguments that give this workload back, with ``options`` (launch options such
+        as ``["--heap", "64m"]``) placed where click reads them as options: before a ``--`` that a value
+        starting with "-" needs (after it, everything is a workload argument). None: keyword arguments of
+        call(), which the command line cannot express."""
         if self.kind == "builtin":
             b = BUILTINS[self.name]
             argv = [b.cli]
             for p, java in zip(b.params, self.args):
                 if p.default is REQUIRED or java != p.java_default(b.name):
                     argv += [p.cli, p.show(int(java))]
-            return argv
+            return argv + list(options)
         if self.kwargs:
             return None
         if self.kind == "call":
@@ -63,7 +66,7 @@ class Workload:
             values = ["null" if a is None else str(a).lower() if isinstance(a, bool) else str(a) for a in self.args]
         else:
             values = [str(a) for a in self.args]
-        return [self.kind, self.name] + (["--"] if any(v.startswith("-") for v in values) else []) + values
+        return [self.kind, self.name, *options] + (["--"] if any(v.startswith("-") for v in values) else []) + values
 
     @property
     def slug(self) -> str:

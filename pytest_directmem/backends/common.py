@@ -63,8 +63,8 @@ def write_status(artifacts: Path, proc: ProcessResult, workload: Workload, confi
             sig = signal.Signals(-proc.exit_code).name
         except ValueError:
             sig = None
-    workload_args = workload.cli_args()
-    again = None if workload_args is None else shlex.join(["directmem", "run", *workload_args, *config.cli_args()])
+    workload_args = workload.cli_args(config.cli_args())
+    again = None if workload_args is None else shlex.join(["directmem", "run", *workload_args])
     A.write_status(
         artifacts, exit_code=proc.exit_code, signal=sig, timed_out=proc.timed_out, duration_s=proc.duration_s,
         peak_rss=proc.peak_rss, command=proc.command, java_command=proc.java_command, cli_command=again, backend=backend,

@@ -75,13 +75,14 @@ def test_every_workload_kind_has_its_command_line(workload, args):
     from click.testing import CliRunner
 
     from pytest_directmem.cli import main
-    from pytest_directmem.cli.options import build_workload
+    from pytest_directmem.cli.options import build_workload, launch_kwargs
 
     assert workload.cli_args() == args
     captured = {}
 
     def fake(name, rest, params):  # parse with the real command's options, build without running
         captured["w"] = build_workload(name, rest, params)
+        captured["launch"] = launch_kwargs(params)
         raise SystemExit(0)
 
     import pytest_directmem.cli.commands as cli
@@ -90,9 +91,13 @@ def test_every_workload_kind_has_its_command_line(workload, args):
     cli.build_workload = fake
     try:
         CliRunner().invoke(main, ["run", *args])
+        assert captured["w"] == workload
+        # the launch options of the `again:` line stay options, also when a value needs "--" before it
+        CliRunner().invoke(main, ["run", *workload.cli_args(["--heap", "64m", "--host", "java"])])
     finally:
         cli.build_workload = orig
     assert captured["w"] == workload
+    assert captured["launch"]["heap"] == "64m" and captured["launch"]["host"] == "java"
 
 
 def test_thinning_keeps_the_peak():

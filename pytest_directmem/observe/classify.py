@@ -49,8 +49,9 @@ def classify(events: list[dict[str, Any]], output: str, exit_code: int | None, t
     oom = ooms[0] if ooms else None
     done = last(events, "workload_done")
     completed = done is not None and done.get("status") == "completed" and exit_code == 0
+    _, ended_by = ending if ending is not None else workload_exit(events, exit_code, timed_out, has_hs_err)
     if (oom is not None and done is None and first(events, "oom") is None and first(events, "error") is None
-            and oom.hs_err_summary is None):
+            and oom.hs_err_summary is None and ended_by is None):
         notes.append("the OutOfMemoryError was read from the JVM's output: the worker never journaled it")
     if oom is not None and oom.hs_err_summary:
         notes.append(f"hs_err: {oom.hs_err_summary}")
@@ -60,6 +61,8 @@ def classify(events: list[dict[str, Any]], output: str, exit_code: int | None, t
     if oom is not None:
         if timed_out:
             notes.append("the worker hung after the OutOfMemoryError and was killed at the timeout")
+        elif ended_by is not None:  # the program chose its exit (a caught OOM, then System.exit(n))
+            notes.append(ended_by)
         elif done is None and exit_code not in (None, 0, 3):
             notes.append(f"the worker died after the OutOfMemoryError (exit code {exit_code})")
         outcome = _KIND_OUTCOME.get(oom.kind)
@@ -75,7 +78,6 @@ def classify(events: list[dict[str, Any]], output: str, exit_code: int | None, t
         return Outcome.CRASHED, None, None, notes
     if completed:
         return Outcome.COMPLETED, None, None, notes
-    _, ended_by = ending if ending is not None else workload_exit(events, exit_code, timed_out, has_hs_err)
     if ended_by is not None:
         if exit_code == 0:
             return Outcome.COMPLETED, None, None, [*notes, ended_by]

@@ -23,7 +23,7 @@ from tests.jvm.java_classes import HAS_JAVAC
 pytestmark = pytest.mark.skipif(not HAS_JAVAC, reason="javac is needed to compile the test programs")
 W = dm.workloads
 JAVA = Path(__file__).resolve().parent.parent / "data" / "java"
-PROGRAMS = ["BgThread.java", "PlainWrap.java", "MapFailed.java", "ExitMain.java", "LateThread.java"]
+PROGRAMS = ["BgThread.java", "PlainWrap.java", "MapFailed.java", "ExitMain.java", "LateThread.java", "SwallowExit.java"]
 DIRECT = dict(max_direct="16m", timeout=180)
 UNCAUGHT = re.compile(r'^Exception in thread "(?P<thread>[^"]*)" (?P<text>.*)$', re.M)
 
@@ -162,6 +162,24 @@ def test_main_that_ends_the_jvm(directmem, classes, tmp_path, how, code):
         run.expect(dm.Outcome.ERROR)
         assert not run.workload_completed
         assert f"System.exit({code}) or Runtime.halt({code})" in run.error
+
+
+@pytest.mark.parametrize("code", [0, 3, 5])
+def test_exit_after_a_swallowed_oom(directmem, classes, tmp_path, code):
+    """The first OOM decides (DIRECT_OOM) and the run says the program ended the JVM itself: no claim that
+    the worker died, also for 3, the code the runner itself exits with after an uncaught direct OOM."""
+    run = directmem.run(W.main("SwallowExit", str(code)), classpath=[classes], **DIRECT)
+    bare = Bare(run, [classes], ["-XX:MaxDirectMemorySize=16m"], ["SwallowExit", str(code)], tmp_path)
+    swallowed = re.search(r"^swallowed: .*$", bare.output, re.M)
+    assert bare.exit_code == code and swallowed, bare.output
+    run.expect(dm.Outcome.DIRECT_OOM)
+    assert run.exit_code == bare.exit_code and swallowed.group(0) in run.stdout
+    assert run.workload_completed is (code == 0)
+    check_first_oom_like_bare(run, bare)
+    assert run.oom.thread == "worker-1"
+    assert any(n.startswith(f"the workload ended the JVM: System.exit({code}) or Runtime.halt({code})")
+               for n in run.notes), run.notes
+    assert not any("died" in n or "never journaled" in n for n in run.notes), run.notes
 
 
 def test_exit_from_a_thread_after_main_returned(directmem, classes, tmp_path):

@@ -19,6 +19,7 @@ Files (all optional except the spec; a run killed early leaves only some of them
 ``stderr.txt``     the same for stderr (uncaught exceptions)
 ``*.hprof``        heap dumps the JVM wrote (``-XX:+HeapDumpOnOutOfMemoryError``)
 ``hs_err_pid*``    the JVM's fatal error reports
+``profiler.log``   with diagnose=True: async-profiler's own messages, kept out of ``stdout.txt``
 =================  =========================================================================
 
 This module is imported by the worker at start-up: it imports nothing beyond json, os and time.

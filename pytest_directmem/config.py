@@ -372,7 +372,7 @@ def to_jvm_args(c: JvmConfig, artifacts: str, java_major: int, profiler: str | N
         if profiler is not None:
             from .diagnose.profiler import agent_flag
 
-            args.append(agent_flag(profiler, f"{a}/{DIAGNOSIS_DIR}/sites.txt"))
+            args.append(agent_flag(profiler, f"{a}/{DIAGNOSIS_DIR}/sites.txt", f"{a}/profiler.log"))
     args += [f"-D{k}={v}" for k, v in c.properties]
     args += list(c.flags)
     return args

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -124,6 +125,9 @@ def test_sites_count_every_allocation(jdk, host):
     assert len(mine) == 1 and mine[0] is run.diagnosis.sites[0]
     assert mine[0].kind == "direct" and mine[0].stack[0] == "java.nio.DirectByteBuffer.<init>"
     assert mine[0].count == n and n * MIB <= mine[0].bytes <= n * (MIB + 64)
+    # the profiler's own messages stay out of the program's output, in profiler.log
+    assert "Profiling started" not in run.stdout + run.stderr
+    assert "Profiling started" in (Path(run.artifacts) / "profiler.log").read_text()
 
 
 @pytest.mark.parametrize("jdk", JDKS)

@@ -185,7 +185,7 @@ def test_diagnose_flags():
     assert "--add-opens=jdk.management/com.sun.management.internal=ALL-UNNAMED" in on
     assert ("-agentpath:/lib/libasyncProfiler.so=start,nativemem=0,include=*Unsafe.allocateMemory0,include=Java_*,"
             "exclude=org.jpype.*,exclude=Java_org_jpype_*,exclude=Java_java_lang_ClassLoader_*,"
-            "exclude=Java_jdk_internal_loader_*,traces,file=/a/diagnosis/sites.txt") in on
+            "exclude=Java_jdk_internal_loader_*,traces,file=/a/diagnosis/sites.txt,log=/a/profiler.log") in on
     assert not any("agentpath" in a for a in to_jvm_args(JvmConfig.create(diagnose=True), "/a", 17))
 
 

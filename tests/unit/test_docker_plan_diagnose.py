@@ -21,5 +21,6 @@ def test_plan_mounts_the_profiler_read_only(tmp_path):
     agent = [a for a in plan.jvm_args if a.startswith("-agentpath:")]
     assert agent == [f"-agentpath:{mount[0].target}=start,nativemem=0,include=*Unsafe.allocateMemory0,include=Java_*,"
                      "exclude=org.jpype.*,exclude=Java_org_jpype_*,exclude=Java_java_lang_ClassLoader_*,"
-                     f"exclude=Java_jdk_internal_loader_*,traces,file={backend.ARTIFACTS}/diagnosis/sites.txt"]
+                     f"exclude=Java_jdk_internal_loader_*,traces,file={backend.ARTIFACTS}/diagnosis/sites.txt,"
+                     f"log={backend.ARTIFACTS}/profiler.log"]
     assert f"-Ddirectmem.diagnose={backend.ARTIFACTS}/diagnosis" in plan.jvm_args

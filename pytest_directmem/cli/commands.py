@@ -288,7 +288,7 @@ def compare(workload: str, args: tuple[str, ...], variants: tuple[str, ...], rep
         for i, text in enumerate(variants, 1):
             name, p = parse_variant(text, compare, params)
             expected = parse_expect(p.pop("expect", None))
-            wl = _guarded(build_workload, workload, args, p)
+            wl = _guarded(build_workload, workload, args, p, params, text)
             kwargs = launch_kwargs(p)
             sources = launch_sources(kwargs, common, text)
             kwargs["artifacts_dir"] = root / f"{i}-{wl.slug}"

@@ -14,7 +14,7 @@ from ..observe.journal import first
 from .investigation import investigation_record
 
 if TYPE_CHECKING:
-    from ..result import Run
+    from ..result import OomError, Run
 
 MAX_POINTS = 1500  # samples kept per run for the timeline (peaks survive the thinning)
 def anchor_for(*parts: object) -> str:
@@ -48,6 +48,20 @@ def _size(path: Path) -> int | None:
         return None
 
 
+def oom_record(oom: OomError, uptime_s: float | None = None, uptime_approx: bool = False) -> dict[str, Any]:
+    """One OutOfMemoryError as JSON-able data: the record's ``oom`` and each entry of its ``ooms``.
+
+    Keys: kind, class_name, message, text (``str(oom)``), requested/allocated/limit (bytes or None), stack
+    (frames), thread, caught_by, carried_by, where (thread and catcher in words), hs_err_summary, uptime_s (JVM
+    uptime in seconds when thrown: the exceptions log; for ``oom``, run_record falls back to the journal or
+    the last sample, then uptime_approx is true)."""
+    return {"kind": oom.kind, "class_name": oom.class_name, "message": oom.message, "text": str(oom),
+            "requested": oom.requested, "allocated": oom.allocated, "limit": oom.limit, "stack": list(oom.stack),
+            "thread": oom.thread, "caught_by": oom.caught_by, "carried_by": list(oom.carried_by), "where": oom.where(),
+            "hs_err_summary": oom.hs_err_summary, "uptime_s": oom.uptime_s if uptime_s is None else uptime_s,
+            "uptime_approx": uptime_approx}
+
+
 def run_record(run: Run, *, name: str | None = None, anchor: str | None = None, timeline: bool = True,
                **extra: Any) -> dict[str, Any]:
     """Everything a report shows about `run`, as JSON-able data. `timeline=False` drops samples and GC events."""
@@ -68,14 +82,8 @@ def run_record(run: Run, *, name: str | None = None, anchor: str | None = None, 
         "name": name or run.workload, "anchor": anchor or anchor_for(name or run.workload),
         "workload": run.workload, "outcome": run.outcome.value, "outcome_name": run.outcome.name,
         "exit_code": run.exit_code, "duration_s": run.duration_s, "backend": run.backend, "limits": dict(run.limits),
-        "oom": None if run.oom is None else {
-            "kind": run.oom.kind, "class_name": run.oom.class_name, "message": run.oom.message,
-            "text": str(run.oom), "requested": run.oom.requested, "allocated": run.oom.allocated,
-            "limit": run.oom.limit, "stack": list(run.oom.stack), "thread": run.oom.thread,
-            "uptime_s": None if oom_at is None else oom_at / 1000.0, "uptime_approx": oom_approx},
-        "ooms": [{"kind": o.kind, "text": str(o), "thread": o.thread, "caught_by": o.caught_by,
-                  "carried_by": list(o.carried_by), "uptime_s": o.uptime_s, "where": o.where(),
-                  "hs_err_summary": o.hs_err_summary} for o in run.ooms],
+        "oom": None if run.oom is None else oom_record(run.oom, None if oom_at is None else oom_at / 1000.0, oom_approx),
+        "ooms": [oom_record(o) for o in run.ooms],
         "workload_completed": run.workload_completed,
         "mapped": {"peak_used": run.mapped.peak_used, "peak_count": run.mapped.peak_count},
         "error": run.error, "notes": list(run.notes), "value": run.value,

@@ -81,7 +81,8 @@ def run_record(run: Run, *, name: str | None = None, anchor: str | None = None, 
     rec: dict[str, Any] = {
         "name": name or run.workload, "anchor": anchor or anchor_for(name or run.workload),
         "workload": run.workload, "outcome": run.outcome.value, "outcome_name": run.outcome.name,
-        "exit_code": run.exit_code, "duration_s": run.duration_s, "backend": run.backend, "limits": dict(run.limits),
+        "exit_code": run.exit_code, "duration_s": run.duration_s, "backend": run.backend, "host": run.host,
+        "limits": dict(run.limits),
         "oom": None if run.oom is None else oom_record(run.oom, None if oom_at is None else oom_at / 1000.0, oom_approx),
         "ooms": [oom_record(o) for o in run.ooms],
         "workload_completed": run.workload_completed,
@@ -113,3 +114,33 @@ def run_record(run: Run, *, name: str | None = None, anchor: str | None = None, 
     rec.update(extra)
     return rec
 
+
+# what may differ between the runs of a comparison besides their options: (column heading, value of a record)
+ASPECTS = (("JDK", lambda r: (r.get("jvm") or {}).get("version")), ("host", lambda r: r.get("host")),
+           ("backend", lambda r: r.get("backend")), ("engine", lambda r: (r.get("container") or {}).get("engine")))
+
+
+def varying(records: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
+    """(heading, one value per record) for each aspect whose value differs between `records` (run_record dicts):
+    JDK (the version the JVM reported, ``java.version``), host (jpype or java), backend, engine (the Docker engine
+    URL, compared between the records that ran on one). A missing value is "-"."""
+    out = []
+    for heading, get in ASPECTS:
+        values = [str(get(r) or "-") for r in records]
+        present = {v for v in values if v != "-"} if heading == "engine" else set(values)
+        if len(present) > 1:
+            out.append((heading, values))
+    return out
+
+
+def comparison_heading(workload: str, records: list[dict[str, Any]]) -> str:
+    """The line above a comparison: the workload on the one JDK all runs used (with its home when that is shared
+    too), or, when the runs differ in JDK, host, backend or engine, which of those differ (they are columns)."""
+    differ = [heading for heading, _ in varying(records)]
+    note = f"; the runs differ in {', '.join(differ)} (see the table)" if differ else ""
+    if not records or "JDK" in differ:
+        return workload + note
+    jvm = records[0].get("jvm") or {}
+    homes = {(r.get("jvm") or {}).get("java_home") for r in records}
+    home = f" ({jvm.get('java_home')})" if len(homes) == 1 else ""
+    return f"{workload} on JDK {jvm.get('version')}{home}{note}"

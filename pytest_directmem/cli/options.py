@@ -88,6 +88,15 @@ def build_workload(name: str, args: tuple[str, ...], params: dict[str, Any], bas
     if params.get("hold_") is not None:
         given["hold"] = params["hold_"]
     typed = {p: _workload_source(p, params, base, variant) for p in given}  # param or alias -> where its value came from
+    try:
+        return _build(name, key, args, given, typed)
+    except click.UsageError as e:  # e.g. "hold does not take --hold": say which --variant when it set workload options
+        if variant is not None and any(t.startswith("--variant") for t in typed.values()):
+            raise click.UsageError(f"{e.message} (from --variant {variant!r})") from None
+        raise
+
+
+def _build(name: str, key: str, args: tuple[str, ...], given: dict[str, Any], typed: dict[str, str]) -> w.Workload:
     if key in OTHER:
         if given:
             raise click.UsageError(f"{name} takes positional arguments, not {_opts(given)}")

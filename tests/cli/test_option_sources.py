@@ -98,3 +98,8 @@ def test_compare_names_the_variant_that_set_a_workload_argument(nothing_starts):
     assert r.exit_code == 2 and "invalid churn.size='12q' (from --size)" in r.output, r.output
     r = invoke("compare", *TINY, "--variant", "count=0;gc=G1")
     assert r.exit_code == 2 and "invalid churn.count=0 (from --variant 'count=0;gc=G1')" in r.output, r.output
+    r = invoke("compare", "hold", "--size", "1m", "--variant", "gc=G1", "--variant", "hold=2q")  # not hold's option
+    assert r.exit_code == 2 and "hold does not take --hold; it takes --size, --count (from --variant 'hold=2q')" \
+        in r.output, r.output
+    r = invoke("compare", "hold", "--size", "1m", "--hold", "2q", "--variant", "gc=G1")  # the common flag's
+    assert r.exit_code == 2 and "hold does not take --hold" in r.output and "from --variant" not in r.output, r.output

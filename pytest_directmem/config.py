@@ -301,10 +301,11 @@ class JvmConfig:
         for name in options:
             if name not in BY_NAME:
                 raise ConfigError(name, options[name], f"unknown option; known: {', '.join(OPTION_NAMES)}", src.get(name))
-        values = {o.name: o.parse(options.get(o.name, o.default), src.get(o.name)) for o in OPTIONS}
-        for name in ("memory", "cpus"):
-            if values["backend"] == "local" and values[name] is not None:
+        backend = BY_NAME["backend"].parse(options.get("backend", BY_NAME["backend"].default), src.get("backend"))
+        for name in ("memory", "cpus"):  # before their own checks: "must be at least 48m" would not help on local
+            if backend == "local" and options.get(name) is not None:
                 raise ConfigError(name, options[name], "container limits need backend='docker'", src.get(name))
+        values = {o.name: o.parse(options.get(o.name, o.default), src.get(o.name)) for o in OPTIONS}
         config = cls(**values, sources=src)
         check_all(config)  # config_checks.CONTRADICTIONS
         return config

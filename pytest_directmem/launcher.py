@@ -24,9 +24,22 @@ def launch(workload: Workload, **options: Any) -> Run:
     runs_dir.runs_root() (~/.cache/pytest-directmem/runs, pruned after 7 days); ``run.cleanup()`` or
     ``with dm.launch(...) as run:`` removes it at once.
     """
+    return run_config(workload, checked_config(workload, **options))
+
+
+def checked_config(workload: Workload, **options: Any) -> JvmConfig:
+    """The JvmConfig launch() would run `workload` with (``_sources``: option -> where its value came from), with
+    the workload checked against it: ConfigError before anything is created or started."""
     sources = options.pop("_sources", None)
     config = JvmConfig.create(sources=sources, **options)
-    return run_config(workload, config)
+    _check_workload(workload, config)
+    return config
+
+
+def _check_workload(workload: Workload, config: JvmConfig) -> None:
+    if not isinstance(workload, Workload):
+        raise ConfigError("workload", workload, "build one with dm.workloads.churn(...), hold(...), call(...) ...")
+    check_host(workload, config)
 
 
 def check_host(workload: Workload, config: JvmConfig) -> None:
@@ -39,9 +52,7 @@ def check_host(workload: Workload, config: JvmConfig) -> None:
 
 def run_config(workload: Workload, config: JvmConfig) -> Run:
     """The backend runs the worker and writes the artifacts directory; load_run reads it."""
-    if not isinstance(workload, Workload):
-        raise ConfigError("workload", workload, "build one with dm.workloads.churn(...), hold(...), call(...) ...")
-    check_host(workload, config)
+    _check_workload(workload, config)
     backend = get_backend(config.backend)
     made = config.artifacts_dir is None or not config.artifacts_dir.exists()
     artifacts = config.artifacts_dir or new_run_dir(workload.slug)

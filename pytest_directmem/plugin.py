@@ -157,13 +157,14 @@ class DirectMem:
         self.in_progress: Any = None  # an interrupted.InProgress while a run has not returned
 
     def run(self, workload: Any, **options: Any) -> Any:
-        from .launcher import launch
+        from .launcher import checked_config, run_config
 
         opts = {**self.defaults, **options}
         sources = {k: v for k, v in self._sources.items() if k not in options}
         if "artifacts_dir" not in opts:
             slug = getattr(workload, "slug", "run")
             opts["artifacts_dir"] = self.root / f"run{len(self.runs) + 1:02d}-{slug}"
+        config = checked_config(workload, _sources=sources, **opts)  # a ConfigError here: nothing started, no line
         from .interrupted import InProgress
 
         number = len(self.runs) + 1
@@ -171,7 +172,7 @@ class DirectMem:
         # on stderr (captured): pytest-timeout's thread method prints it before it ends the process
         sys.stderr.write(f"directmem: run {number} started: {workload}, artifacts in {opts['artifacts_dir']}\n")
         try:
-            run = launch(workload, _sources=sources, **opts)
+            run = run_config(workload, config)
             self.in_progress = None
         except DirectmemError as e:  # the harness's own errors: no run was interrupted
             self.in_progress = None

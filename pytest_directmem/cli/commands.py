@@ -271,7 +271,7 @@ def compare(workload: str, args: tuple[str, ...], variants: tuple[str, ...], rep
     Exit status: 0 every run happened (and every expect= matched), 1 an expect= was not met,
     2 usage or configuration error (nothing ran), 3 cannot run here, 130 interrupted (Ctrl-C).
     """
-    from ..report.model import anchor_for, run_record
+    from ..report.model import anchor_for, comparison_heading, run_record
     from ..report.text import records_table
     from ..runs_dir import new_run_dir
 
@@ -288,7 +288,7 @@ def compare(workload: str, args: tuple[str, ...], variants: tuple[str, ...], rep
         for i, text in enumerate(variants, 1):
             name, p = parse_variant(text, compare, params)
             expected = parse_expect(p.pop("expect", None))
-            wl = _guarded(build_workload, workload, args, p)
+            wl = _guarded(build_workload, workload, args, p, params, text)
             kwargs = launch_kwargs(p)
             sources = launch_sources(kwargs, common, text)
             kwargs["artifacts_dir"] = root / f"{i}-{wl.slug}"
@@ -322,8 +322,7 @@ def compare(workload: str, args: tuple[str, ...], variants: tuple[str, ...], rep
             r["gc"].pop("events", None)
         _write_json(records)
     else:
-        first = records[0]["jvm"]
-        click.echo(f"{plan[0][2]} on JDK {first.get('version')} ({first.get('java_home')})\n")
+        click.echo(comparison_heading(str(plan[0][2]), records) + "\n")  # one JDK only when all runs used it
         click.echo(records_table(records))
         click.echo(f"\nartifacts: {root}")
         if report:

@@ -12,6 +12,7 @@ from typing import Any, Callable
 import click
 
 from .. import workloads as w
+from ..errors import ConfigError
 from ..targets import resolve
 from ..result import Outcome
 
@@ -77,12 +78,25 @@ def launch_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-def build_workload(name: str, args: tuple[str, ...], params: dict[str, Any]) -> w.Workload:
-    """The Workload named on the command line; click.UsageError when an option does not fit it."""
+def build_workload(name: str, args: tuple[str, ...], params: dict[str, Any], base: dict[str, Any] | None = None,
+                   variant: str | None = None) -> w.Workload:
+    """The Workload named on the command line; click.UsageError when an option does not fit it, ConfigError
+    (from dm.workloads) for a bad value, naming the flag the user typed (``--size``) as its source; in `compare`,
+    ``--variant '...'`` when the value is the `variant`'s (it differs from `base`, the options outside --variant)."""
     key = name.replace("-", "_")
     given = {p: params[p] for p in _workload_params() if p != "hold" and params.get(p) is not None}
     if params.get("hold_") is not None:
         given["hold"] = params["hold_"]
+    typed = {p: _workload_source(p, params, base, variant) for p in given}  # param or alias -> where its value came from
+    try:
+        return _build(name, key, args, given, typed)
+    except click.UsageError as e:  # e.g. "hold does not take --hold": say which --variant when it set workload options
+        if variant is not None and any(t.startswith("--variant") for t in typed.values()):
+            raise click.UsageError(f"{e.message} (from --variant {variant!r})") from None
+        raise
+
+
+def _build(name: str, key: str, args: tuple[str, ...], given: dict[str, Any], typed: dict[str, str]) -> w.Workload:
     if key in OTHER:
         if given:
             raise click.UsageError(f"{name} takes positional arguments, not {_opts(given)}")
@@ -97,6 +111,7 @@ def build_workload(name: str, args: tuple[str, ...], params: dict[str, Any]) -> 
             if target in given:
                 raise click.UsageError(f"{name}: give --{target} or --{alias}, not both")
             given[target] = given.pop(alias)
+            typed[target] = typed.pop(alias)
     takes = {p.name: p for p in b.params}
     extra = [p for p in given if p not in takes]
     if extra:
@@ -107,7 +122,21 @@ def build_workload(name: str, args: tuple[str, ...], params: dict[str, Any]) -> 
     missing = [p.name for p in b.params if p.default is w.REQUIRED and p.name not in given]
     if missing:
         raise click.UsageError(f"{name} needs {_opts(missing)} (e.g. directmem run churn --count 200 --size 1m)")
-    return w.builtin(key, **given)
+    try:
+        return w.builtin(key, **given)
+    except ConfigError as e:  # "churn.size": name the flag (or the variant) the value came from
+        param = e.option.partition(".")[2]
+        if e.source is None and param in typed:
+            raise ConfigError(e.option, e.value, e.reason, typed[param]) from None
+        raise
+
+
+def _workload_source(param: str, params: dict[str, Any], base: dict[str, Any] | None, variant: str | None) -> str:
+    """``--size``, or ``--variant 'size=12q'`` when the variant set or changed the value."""
+    dest = "hold_" if param == "hold" else param
+    if variant is not None and base is not None and params.get(dest) != base.get(dest):
+        return f"--variant {variant!r}"
+    return "--" + param.replace("_", "-")
 
 
 def _opts(names: Any) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from ..config import human_size
-from .model import anchor_for, run_record
+from .model import anchor_for, run_record, varying
 from .timeline import timeline_svg
 from .investigation import investigation_html
 
@@ -184,17 +184,18 @@ def run_details(rec: dict[str, Any], *, timeline: bool = True, heading: str | No
 
 
 def runs_table(records: Sequence[dict[str, Any]], *, link: bool = True) -> str:
-    head = ("run", "options", "outcome", "OOM / error", "heap dumps", "System.gc() GCs", "full GCs",
-            "direct peak / limit", "time to OOM", "duration")
+    differ = varying(list(records))  # a column for each of JDK, host, backend, engine that differs between the rows
+    head = ("run", "options", *(h for h, _ in differ), "outcome", "OOM / error", "heap dumps", "System.gc() GCs",
+            "full GCs", "direct peak / limit", "time to OOM", "duration")
     rows = []
-    for r in records:
+    for i, r in enumerate(records):
         name = f'<a href="#{esc(r["anchor"])}">{esc(r["name"])}</a>' if link else esc(r["name"])
         tto = f"{r['time_to_oom_s']:.2f}s" if r.get("time_to_oom_s") is not None else "-"
-        rows.append((name, esc(r.get("options_text") or ""), badge(r["outcome"], r["outcome_name"]) + expectation_badge(r),
+        rows.append((name, esc(r.get("options_text") or ""), *(esc(values[i]) for _, values in differ), badge(r["outcome"], r["outcome_name"]) + expectation_badge(r),
                      f'<span class="oom">{esc(oom_line(r))}</span>', dumps_cell(r), str(r["gc"]["explicit_count"]),
                      str(r["gc"]["full_count"]), f"{human_size(r['direct']['peak_used'])} / {human_size(r['direct']['limit'])}",
                      tto, f"{r.get('duration_s') or 0:.2f}s"))
-    num = {5, 6, 8, 9}
+    num = {i + len(differ) for i in (5, 6, 8, 9)}
     return ('<table class="runs"><tr>' + "".join(f"<th>{h}</th>" for h in head) + "</tr>"
             + "".join("<tr>" + "".join(f'<td{" class=num" if i in num else ""}>{c}</td>' for i, c in enumerate(row))
                       + "</tr>" for row in rows) + "</table>")

@@ -14,7 +14,7 @@ from ..observe.journal import first
 from .investigation import investigation_record
 
 if TYPE_CHECKING:
-    from ..result import Run
+    from ..result import OomError, Run
 
 MAX_POINTS = 1500  # samples kept per run for the timeline (peaks survive the thinning)
 def anchor_for(*parts: object) -> str:
@@ -48,6 +48,20 @@ def _size(path: Path) -> int | None:
         return None
 
 
+def oom_record(oom: OomError, uptime_s: float | None = None, uptime_approx: bool = False) -> dict[str, Any]:
+    """One OutOfMemoryError as JSON-able data: the record's ``oom`` and each entry of its ``ooms``.
+
+    Keys: kind, class_name, message, text (``str(oom)``), requested/allocated/limit (bytes or None), stack
+    (frames), thread, caught_by, carried_by, where (thread and catcher in words), hs_err_summary, uptime_s (JVM
+    uptime in seconds when thrown: the exceptions log; for ``oom``, run_record falls back to the journal or
+    the last sample, then uptime_approx is true)."""
+    return {"kind": oom.kind, "class_name": oom.class_name, "message": oom.message, "text": str(oom),
+            "requested": oom.requested, "allocated": oom.allocated, "limit": oom.limit, "stack": list(oom.stack),
+            "thread": oom.thread, "caught_by": oom.caught_by, "carried_by": list(oom.carried_by), "where": oom.where(),
+            "hs_err_summary": oom.hs_err_summary, "uptime_s": oom.uptime_s if uptime_s is None else uptime_s,
+            "uptime_approx": uptime_approx}
+
+
 def run_record(run: Run, *, name: str | None = None, anchor: str | None = None, timeline: bool = True,
                **extra: Any) -> dict[str, Any]:
     """Everything a report shows about `run`, as JSON-able data. `timeline=False` drops samples and GC events."""
@@ -67,15 +81,10 @@ def run_record(run: Run, *, name: str | None = None, anchor: str | None = None, 
     rec: dict[str, Any] = {
         "name": name or run.workload, "anchor": anchor or anchor_for(name or run.workload),
         "workload": run.workload, "outcome": run.outcome.value, "outcome_name": run.outcome.name,
-        "exit_code": run.exit_code, "duration_s": run.duration_s, "backend": run.backend, "limits": dict(run.limits),
-        "oom": None if run.oom is None else {
-            "kind": run.oom.kind, "class_name": run.oom.class_name, "message": run.oom.message,
-            "text": str(run.oom), "requested": run.oom.requested, "allocated": run.oom.allocated,
-            "limit": run.oom.limit, "stack": list(run.oom.stack), "thread": run.oom.thread,
-            "uptime_s": None if oom_at is None else oom_at / 1000.0, "uptime_approx": oom_approx},
-        "ooms": [{"kind": o.kind, "text": str(o), "thread": o.thread, "caught_by": o.caught_by,
-                  "carried_by": list(o.carried_by), "uptime_s": o.uptime_s, "where": o.where(),
-                  "hs_err_summary": o.hs_err_summary} for o in run.ooms],
+        "exit_code": run.exit_code, "duration_s": run.duration_s, "backend": run.backend, "host": run.host,
+        "limits": dict(run.limits),
+        "oom": None if run.oom is None else oom_record(run.oom, None if oom_at is None else oom_at / 1000.0, oom_approx),
+        "ooms": [oom_record(o) for o in run.ooms],
         "workload_completed": run.workload_completed,
         "mapped": {"peak_used": run.mapped.peak_used, "peak_count": run.mapped.peak_count},
         "error": run.error, "notes": list(run.notes), "value": run.value,
@@ -105,3 +114,33 @@ def run_record(run: Run, *, name: str | None = None, anchor: str | None = None, 
     rec.update(extra)
     return rec
 
+
+# what may differ between the runs of a comparison besides their options: (column heading, value of a record)
+ASPECTS = (("JDK", lambda r: (r.get("jvm") or {}).get("version")), ("host", lambda r: r.get("host")),
+           ("backend", lambda r: r.get("backend")), ("engine", lambda r: (r.get("container") or {}).get("engine")))
+
+
+def varying(records: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
+    """(heading, one value per record) for each aspect whose value differs between `records` (run_record dicts):
+    JDK (the version the JVM reported, ``java.version``), host (jpype or java), backend, engine (the Docker engine
+    URL, compared between the records that ran on one). A missing value is "-"."""
+    out = []
+    for heading, get in ASPECTS:
+        values = [str(get(r) or "-") for r in records]
+        present = {v for v in values if v != "-"} if heading == "engine" else set(values)
+        if len(present) > 1:
+            out.append((heading, values))
+    return out
+
+
+def comparison_heading(workload: str, records: list[dict[str, Any]]) -> str:
+    """The line above a comparison: the workload on the one JDK all runs used (with its home when that is shared
+    too), or, when the runs differ in JDK, host, backend or engine, which of those differ (they are columns)."""
+    differ = [heading for heading, _ in varying(records)]
+    note = f"; the runs differ in {', '.join(differ)} (see the table)" if differ else ""
+    if not records or "JDK" in differ:
+        return workload + note
+    jvm = records[0].get("jvm") or {}
+    homes = {(r.get("jvm") or {}).get("java_home") for r in records}
+    home = f" ({jvm.get('java_home')})" if len(homes) == 1 else ""
+    return f"{workload} on JDK {jvm.get('version')}{home}{note}"

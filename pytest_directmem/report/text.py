@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from ..config import human_size
 from .investigation import investigation_lines
+from .model import varying
 
 if TYPE_CHECKING:
     from ..result import Run
@@ -85,13 +86,14 @@ def run_summary(run: Run, tail: int = 40) -> str:
 
 def records_table(records: list[dict]) -> str:
     """Runs side by side (one row each) from run records (report.model.run_record), for `directmem compare`."""
-    head = ("variant", "outcome", "OOM / error", "heap dumps", "System.gc() GCs", "full GCs", "direct peak/limit",
-            "to OOM", "time", "expected")
+    differ = varying(records)  # a column for each of JDK, host, backend, engine that differs between the rows
+    head = ("variant", *(h for h, _ in differ), "outcome", "OOM / error", "heap dumps", "System.gc() GCs", "full GCs",
+            "direct peak/limit", "to OOM", "time", "expected")
     body = []
-    for r in records:
+    for i, r in enumerate(records):
         msg = r["oom"]["text"] if r.get("oom") else (r["error"].splitlines()[0] if r.get("error") else "-")
         exp = r.get("expected")
-        body.append((r["name"], r["outcome_name"], msg, str(len(r["heap_dumps"])), str(r["gc"]["explicit_count"]),
+        body.append((r["name"], *(values[i] for _, values in differ), r["outcome_name"], msg, str(len(r["heap_dumps"])), str(r["gc"]["explicit_count"]),
                      str(r["gc"]["full_count"]),
                      f"{human_size(r['direct']['peak_used'])}/{human_size(r['direct']['limit'])}",
                      "-" if r.get("time_to_oom_s") is None else f"{r['time_to_oom_s']:.2f}s", f"{r['duration_s']:.2f}s",

@@ -81,3 +81,42 @@ def test_bad_variant_is_a_usage_error_before_any_run(tmp_path):
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
     r = invoke(*BASE)
     assert r.exit_code == 2 and "--variant" in r.output
+
+
+def _bare_java_version(jdk):
+    """java.version as a plain `java` of that JDK prints it (the oracle for the JDK column)."""
+    import re
+    import subprocess
+
+    from pytest_directmem.jdk import resolve_jdk
+
+    out = subprocess.run([str(resolve_jdk(jdk).java), "-XshowSettings:properties", "-version"], capture_output=True,
+                         text=True, timeout=60).stderr
+    return re.search(r"^\s*java\.version = (\S+)$", out, re.M).group(1)
+
+
+def test_runs_that_differ_in_jdk_or_host_get_columns_not_one_jdk_in_the_header(tmp_path):
+    report = tmp_path / "compare.html"
+    r = invoke(*BASE, "--variant", "name=a;host=java", "--variant", "name=b;host=jpype;jdk=11", "--variant", "name=c",
+               "-q", "--report", str(report))
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert lines[0] == "churn(50, 1m); the runs differ in JDK, host (see the table)", lines[0]
+    assert " on JDK " not in r.stdout
+    head = lines[2].split()
+    assert head[:3] == ["variant", "JDK", "host"] and "backend" not in head, head
+    system, eleven = _bare_java_version("system"), _bare_java_version("11")
+    assert system != eleven
+    rows = {ln.split()[0]: ln.split()[1:3] for ln in lines[4:7]}
+    assert rows == {"a": [system, "java"], "b": [eleven, "jpype"], "c": [system, "jpype"]}, rows
+    page = report.read_text()
+    assert "<th>JDK</th><th>host</th><th>outcome</th>" in page
+    assert f"<td>{eleven}</td><td>jpype</td>" in page and f"<td>{system}</td><td>java</td>" in page
+
+
+def test_runs_on_one_jdk_and_host_name_it_in_the_header_without_columns():
+    r = invoke(*BASE, "--variant", "name=a;gc=Serial", "--variant", "name=b;gc=Parallel", "-q")
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith(f"churn(50, 1m) on JDK {_bare_java_version('system')} ("), lines[0]
+    assert lines[2].split()[:2] == ["variant", "outcome"], lines[2]

@@ -77,3 +77,29 @@ def test_python_names_the_keyword(tmp_path):
         dm.launch(dm.workloads.churn(2, "1k"), backend="docker", docker_hosts=["foo"], artifacts_dir=tmp_path / "a")
     assert e.value.option == "docker_hosts" and e.value.source is None
     assert str(e.value).startswith("invalid docker_hosts='foo': an engine URL is")
+
+
+@pytest.mark.parametrize("args, want", [
+    (["churn", "--count", "200", "--size", "12q"], "invalid churn.size='12q' (from --size): not a size"),
+    (["churn", "--count", "0", "--size", "1m"], "invalid churn.count=0 (from --count): must be an int >= 1"),
+    (["heap-hog", "--size", "12q"], "invalid heap_hog.chunk='12q' (from --size)"),  # the alias the user typed
+    (["heap-hog", "--chunk", "12q"], "invalid heap_hog.chunk='12q' (from --chunk)"),
+    (["socket-write", "--payload", "1k", "--writes", "1", "--hold", "2q"], "invalid socket_write.hold='2q' (from --hold)"),
+])
+def test_run_names_the_workload_flag(args, want, nothing_starts):
+    r = invoke("run", *args)
+    assert r.exit_code == 2 and want in r.output, r.output
+
+
+def test_compare_names_the_variant_that_set_a_workload_argument(nothing_starts):
+    r = invoke("compare", *TINY, "--variant", "gc=G1", "--variant", "size=12q")
+    assert r.exit_code == 2 and "invalid churn.size='12q' (from --variant 'size=12q'): not a size" in r.output, r.output
+    r = invoke("compare", "churn", "--count", "2", "--size", "12q", "--variant", "gc=G1")
+    assert r.exit_code == 2 and "invalid churn.size='12q' (from --size)" in r.output, r.output
+    r = invoke("compare", *TINY, "--variant", "count=0;gc=G1")
+    assert r.exit_code == 2 and "invalid churn.count=0 (from --variant 'count=0;gc=G1')" in r.output, r.output
+    r = invoke("compare", "hold", "--size", "1m", "--variant", "gc=G1", "--variant", "hold=2q")  # not hold's option
+    assert r.exit_code == 2 and "hold does not take --hold; it takes --size, --count (from --variant 'hold=2q')" \
+        in r.output, r.output
+    r = invoke("compare", "hold", "--size", "1m", "--hold", "2q", "--variant", "gc=G1")  # the common flag's
+    assert r.exit_code == 2 and "hold does not take --hold" in r.output and "from --variant" not in r.output, r.output

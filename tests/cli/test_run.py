@@ -33,6 +33,17 @@ def test_run_matches_expectation_and_writes_the_report(tmp_path):
     assert "dm-oom-marker" in page and "Cannot reserve" in page or "Direct buffer memory" in page
 
 
+def test_run_json_oom_carries_the_fields_of_an_ooms_entry(tmp_path):
+    r = invoke("run", *SMALL, "--disable-explicit-gc", "--json", "-q", "--artifacts-dir", str(tmp_path / "a"))
+    assert r.exit_code == 0, r.output
+    rec = json.loads(r.stdout)
+    oom, first = rec["oom"], rec["ooms"][0]
+    assert rec["outcome"] == "direct-oom" and set(oom) == set(first), set(oom) ^ set(first)
+    for key in ("thread", "caught_by", "carried_by", "uptime_s", "where", "text", "stack", "kind"):
+        assert oom[key] == first[key], key
+    assert oom["thread"] == "main" and oom["uptime_s"] is not None and isinstance(oom["carried_by"], list)
+
+
 def test_run_mismatch_exits_1_with_a_clean_json_stdout(tmp_path):
     r = invoke("run", *SMALL, "--expect", "direct-oom,heap-oom", "--json", "--artifacts-dir", str(tmp_path / "a"))
     assert r.exit_code == 1, r.output

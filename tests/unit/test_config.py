@@ -78,6 +78,17 @@ def test_bad_option_raises_config_error_naming_it(options, option, shown):
     assert f"invalid {option}=" in str(info.value) and shown in str(info.value)
 
 
+@pytest.mark.parametrize("options", [{"memory": "10m"}, {"memory": "lots"}, {"cpus": 0}, {"cpus": 0.5}])
+def test_container_limits_on_local_name_the_backend_first(options):
+    """A container limit on the local backend: the backend mismatch, not the limit's own minimum, is the error."""
+    (name, value), = options.items()
+    with pytest.raises(dm.ConfigError) as info:
+        JvmConfig.create(**options, sources={name: f"--{name}"})
+    assert str(info.value) == f"invalid {name}={value!r} (from --{name}): container limits need backend='docker'"
+    with pytest.raises(dm.ConfigError, match="container limits need") as info:
+        JvmConfig.create(backend="local", **options)
+
+
 def test_artifacts_dir_must_be_empty(tmp_path):
     (tmp_path / "old.hprof").write_text("x")
     with pytest.raises(dm.ConfigError, match="artifacts_dir"):

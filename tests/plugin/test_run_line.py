@@ -1,0 +1,24 @@
+"""The fixture's "directmem: run N started" line on stderr comes only once the run's options passed validation:
+a ConfigError (nothing started) prints no such line."""
+
+pytest_plugins = ["pytester"]
+
+
+def test_the_started_line_only_after_the_config_is_valid(pytester):
+    pytester.makepyfile("""
+        import pytest_directmem as dm
+
+        def test_bad(directmem):
+            directmem.run(dm.workloads.churn(5, "1m"), memory="64m")  # local backend: ConfigError
+
+        def test_good(directmem):
+            directmem.run(dm.workloads.churn(2, "1k"))
+            raise AssertionError("show the captured stderr")
+    """)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:xdist")
+    result.assert_outcomes(failed=2)
+    out = result.stdout.str()
+    assert "invalid memory='64m': container limits need backend='docker'" in out
+    bad, good = out.split("_ test_good _", 1)
+    assert "run 1 started" not in bad, bad  # test_bad's report: no captured stderr with the line
+    assert "directmem: run 1 started: churn(2, 1k), artifacts in " in good, good

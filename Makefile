@@ -39,5 +39,5 @@ bench: setup ## overhead of one run against bare java, local and docker (prints 
 	$(PY) bench/local_overhead.py
 	$(PY) bench/docker_overhead.py
 
-clean: ## remove the venv, build output and the jar
-	rm -rf $(VENV) build $(JAR)
+clean: ## remove the venv, build output, the jar and ./directmem-artifacts (demo and --directmem-keep runs)
+	rm -rf $(VENV) build $(JAR) directmem-artifacts

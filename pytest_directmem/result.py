@@ -173,7 +173,8 @@ class JvmInfo:
 
 @dataclass(frozen=True)
 class ContainerInfo:
-    oom_killed: bool
+    oom_killed: bool  # the kernel's OOM killer ended it: Docker's State.OOMKilled, or, where that flag lagged
+    # the exit, SIGKILL (137) outside any timeout with the cgroup's peak at the memory limit (observe.load)
     memory_limit: int | None
     image: str | None
     id: str | None = None

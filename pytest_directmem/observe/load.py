@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -36,6 +37,7 @@ def load_run(artifacts_dir: str | os.PathLike[str]) -> Run:
     timed_out = bool(status.get("timed_out")) or any(
         e.get("event") == "killed" and e.get("reason") == "timeout" for e in events)
     exit_code = status.get("exit_code")
+    container, kill_notes = _kernel_oom_kill(container, exit_code, timed_out, status.get("peak_rss"))
     output = stdout + "\n" + stderr
     own_exit = last(list(events), "exit")
     ooms = gather_ooms(read_exceptions_log(d), journal_reports(list(events)), output,
@@ -78,12 +80,28 @@ def load_run(artifacts_dir: str | os.PathLike[str]) -> Run:
         peak_rss=status.get("peak_rss"), artifacts=d, command=status.get("command") or "",
         backend=status.get("backend") or "local", workload=status.get("workload") or _workload_text(spec),
         value=done.get("value"), hs_err=hs_errs[0] if hs_errs else None, limits=dict(status.get("limits") or {}),
-        time_to_oom_s=tto, notes=tuple(status.get("notes") or ()) + tuple(notes) + diagnosis_notes, timed_out=timed_out,
+        time_to_oom_s=tto, notes=tuple(status.get("notes") or ()) + kill_notes + tuple(notes) + diagnosis_notes,
+        timed_out=timed_out,
         java_command=status.get("java_command"), cli_command=status.get("cli_command"), events=events, spec=spec,
         ooms=ooms, workload_completed=ending[0], mapped=mapped,
         diagnosis=diagnosis,
         host=str(status.get("host") or spec.get("host") or "jpype"),
     )
+
+
+def _kernel_oom_kill(container: ContainerInfo | None, exit_code: int | None, timed_out: bool,
+                     peak: int | None) -> tuple[ContainerInfo | None, tuple[str, ...]]:
+    """The kernel's OOM kill where Docker's flag lagged. Docker sets State.OOMKilled when it handles the
+    engine's oom event, which can come after the exit it reports (seen with one CPU busy on cgroup v1:
+    exit 137, OOMKilled false, the cgroup's high-water mark exactly at its limit). SIGKILL outside the
+    harness's timeout with the cgroup's peak at the memory limit is the OOM killer's signature: nothing
+    else in the container kills at the limit (the watchdog only after the timeout)."""
+    if (container is None or container.oom_killed or exit_code != 137 or timed_out or not container.memory_limit
+            or peak is None or peak < container.memory_limit):
+        return container, ()
+    note = (f"OOM-killed by the kernel although Docker reported OOMKilled=false: SIGKILL (exit 137) outside the "
+            f"timeout with the cgroup's peak at its memory limit ({peak} bytes); Docker's flag lagged the exit")
+    return dataclasses.replace(container, oom_killed=True), (note,)
 
 
 def _container(c: object) -> ContainerInfo | None:

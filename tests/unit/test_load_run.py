@@ -50,3 +50,37 @@ def test_a_directory_without_status_still_classifies_from_the_journal(tmp_path):
 def test_not_a_run_directory(tmp_path):
     with pytest.raises(FileNotFoundError, match="not a directmem artifacts directory"):
         dm.load_run(tmp_path)
+
+
+UNFLAGGED = DIRS / "jdk11-oom-killed-unflagged"  # recorded by `taskset -c 0 directmem reproduce --all --repeat 3`
+
+
+def _with_status(tmp_path, **changes):
+    copy = tmp_path / UNFLAGGED.name
+    shutil.copytree(UNFLAGGED, copy)
+    status = json.loads((copy / "status.json").read_text())
+    status.update(changes)
+    (copy / "status.json").write_text(json.dumps(status))
+    return copy
+
+
+def test_an_oom_kill_docker_did_not_flag_is_still_oom_killed():
+    """A real run where Docker's State.OOMKilled lagged the exit: exit 137, OOMKilled false, the cgroup's peak
+    exactly at the 128m limit. The kernel killed it: OOM_KILLED, with a note saying how it was told."""
+    status = json.loads((UNFLAGGED / "status.json").read_text())
+    assert status["container"]["oom_killed"] is False and status["exit_code"] == 137
+    assert status["peak_rss"] == status["container"]["memory_limit"] == 128 << 20
+    run = dm.load_run(UNFLAGGED)
+    assert run.outcome is dm.Outcome.OOM_KILLED and run.container.oom_killed and run.oom is None
+    assert any("Docker reported OOMKilled=false" in n for n in run.notes)
+
+
+@pytest.mark.parametrize("changes", [
+    {"peak_rss": 64 << 20},  # SIGKILL far below the limit: not the OOM killer (e.g. System.exit(137))
+    {"timed_out": True},  # the harness's own kill at the timeout
+    {"exit_code": 1},
+])
+def test_other_ends_near_the_same_evidence_are_not_oom_kills(tmp_path, changes):
+    run = dm.load_run(_with_status(tmp_path, **changes))
+    assert run.outcome is not dm.Outcome.OOM_KILLED and not run.container.oom_killed
+    assert not any("OOMKilled=false" in n for n in run.notes)

@@ -41,7 +41,7 @@ ADAPTIVE_FACTS = ("oom.kind", "oom.requested", "note.netty_allocator")
 # Over sockets the size the failing allocation asked for is a race, so the stream variants do not pin it:
 # 4.2.0's AdaptivePoolingAllocator gives a thread a new magazine when the event loops contend for one
 # (tryExpandMagazines), and a new magazine's first chunk is MIN_CHUNK_SIZE (131072 B) instead of the
-# 655360 B its size histogram settles on. Measured 2026-12-01: in `taskset -c 0 directmem reproduce --all
+# 655360 B its size histogram settles on (inferred from the size, not traced). Measured 2026-12-01: in `taskset -c 0 directmem reproduce --all
 # --repeat 3` beside a test run, one of the three 4.2.0-adaptive-stream runs on JDK 25 asked for 131072 B;
 # every run before (20 passes idle, 5 with four busy loops) asked for 655360 B on 17, 21 and 25. The
 # churn variants allocate from one thread: pinned.

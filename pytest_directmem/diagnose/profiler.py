@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import platform
-import posixpath
 import zipfile
 from pathlib import Path
 
@@ -48,7 +47,7 @@ def profiler_library() -> Path:
     return target
 
 
-def agent_flag(library: str, sites_file: str, log_file: str | None = None) -> str:
+def agent_flag(library: str, sites_file: str, log_file: str) -> str:
     """The -agentpath flag: every native allocation (nativemem=0: each malloc is a sample) on a stack
     through Unsafe.allocateMemory0 or a JNI function (``include=``: without it the JVM's and Python's own
     mallocs make the output ~20 MB; ``exclude=``: JPype's natives, under which the host's Python runs and
@@ -56,14 +55,13 @@ def agent_flag(library: str, sites_file: str, log_file: str | None = None) -> st
     ``Java_java_lang_ClassLoader_*`` / ``Java_jdk_internal_loader_*``), written as async-profiler's text
     ``traces`` (bytes and calls per stack, see :mod:`.sites`) to `sites_file` when the JVM exits.
     ``*Unsafe...`` matches the dotted frame names of the text format (``*/Unsafe...`` would not).
-    ``log=``: the profiler's own messages ("Profiling started", warnings) go to `log_file` (default:
-    ``profiler.log`` beside `sites_file`; its directory must exist when the JVM starts), not into the
-    program's stdout, where a test asserting on the output would see them."""
-    log = log_file or posixpath.join(posixpath.dirname(sites_file), "profiler.log")
+    ``log=``: the profiler's own messages ("Profiling started", warnings) go to `log_file` (its directory
+    must exist when the JVM starts), not into the program's stdout, where a test asserting on the output
+    would see them."""
     return (f"-agentpath:{library}=start,nativemem=0,include=*Unsafe.allocateMemory0,include=Java_*,"
             f"exclude=org.jpype.*,exclude=Java_org_jpype_*,"
             f"exclude=Java_java_lang_ClassLoader_*,exclude=Java_jdk_internal_loader_*,traces,file={sites_file},"
-            f"log={log}")
+            f"log={log_file}")
 
 
 # Measured 2026-11-30 (gdb on Debian's /usr/bin/python3.11 + JPype 1.7.1 + JDK 17, the runtime image's python3):

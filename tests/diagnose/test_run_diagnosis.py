@@ -144,7 +144,8 @@ def test_jni_mallocs_are_other_and_equal_bare_javas(jdk, tmp_path):
     assert run.outcome is dm.Outcome.COMPLETED, run.summary()
     java = resolve_jdk(jdk).home / "bin" / "java"
     out = tmp_path / "bare.txt"
-    subprocess.run([str(java), "-XX:NativeMemoryTracking=summary", agent_flag(str(profiler_library()), str(out)),
+    agent = agent_flag(str(profiler_library()), str(out), str(tmp_path / "profiler.log"))
+    subprocess.run([str(java), "-XX:NativeMemoryTracking=summary", agent,
                     "-cp", str(tmp_path), "Inflaters", str(n)], check=True, capture_output=True, timeout=120)
 
     def mine(sites):

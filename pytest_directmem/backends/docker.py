@@ -17,7 +17,6 @@ from __future__ import annotations
 import itertools
 import os
 import shlex
-import socket
 import sys
 import threading
 import time
@@ -35,7 +34,7 @@ from .cgroup import PeakPoller
 from .cache import ensure_cached, ensure_volume
 from .engine import Engine, EngineFailed, engine as engine_at, mark_dead, pick, skipped
 from .reaper import (LABEL_ARTIFACTS, LABEL_HOST, LABEL_PID, LABEL_PID_START, LABEL_SESSION,  # noqa: F401 - API
-                     SESSION_ID, _pid_start, ensure_reaper, sweep_stale_containers)
+                     SESSION_ID, _pid_start, ensure_reaper, owner_labels, sweep_stale_containers)
 from .reaper import sweep_once as _sweep_once
 from .plan import (ARTIFACTS, HARDENING, JAVA, PIDS_LIMIT, PKG_DIR, PROFILER_DIR, RUN_SCRIPT,  # noqa: F401 - API
                    TMPFS, WATCHDOG_GRACE_S, Mount, Plan, docker_run_command, plan_run, _user_import_dirs)
@@ -178,7 +177,7 @@ def shares_filesystem(engine: Engine, image: str, directory: Path) -> bool:
     probe = directory / f".directmem-probe-{uuid.uuid4().hex}"
     probe.mkdir()
     try:
-        c = engine.client.containers.create(image, ["true"], network_mode="none", labels={LABEL_SESSION: SESSION_ID},
+        c = engine.client.containers.create(image, ["true"], network_mode="none", labels=owner_labels(),
                                             mounts=[docker.types.Mount("/probe", str(probe), type="bind", read_only=True)])
         engine.client.api.remove_container(c.id, force=True)
         seen = True
@@ -230,8 +229,7 @@ def run_container(engine: Engine, plan: Plan, artifacts: Path, timeout: float) -
 
     client = engine.client
     pid = os.getpid()
-    labels = {LABEL_SESSION: SESSION_ID, LABEL_PID: str(pid), LABEL_PID_START: _pid_start(pid),
-              LABEL_HOST: socket.gethostname(), LABEL_ARTIFACTS: str(artifacts)}
+    labels = {**owner_labels(), LABEL_ARTIFACTS: str(artifacts)}
     name = f"directmem-{SESSION_ID}-{pid}-{next(_counter)}"
     mounts = [docker.types.Mount(m.target, m.source, type="bind", read_only=m.read_only) for m in plan.mounts]
     container = poller = volume = None

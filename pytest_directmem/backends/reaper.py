@@ -74,6 +74,15 @@ def reap(client: Any, label: str, session_id: str) -> int:
     return removed
 
 
+def owner_labels() -> dict[str, str]:
+    """The labels that make a container or volume this process's: the reaper removes it when this process dies,
+    and another process's orphan sweep (sweep_stale_containers) leaves it alone while this one lives. A
+    container labelled with the session alone has no live owner and is swept at once."""
+    pid = os.getpid()
+    return {LABEL_SESSION: SESSION_ID, LABEL_PID: str(pid), LABEL_PID_START: _pid_start(pid),
+            LABEL_HOST: socket.gethostname()}
+
+
 def _pid_start(pid: int) -> str:
     try:
         with open(f"/proc/{pid}/stat") as fh:

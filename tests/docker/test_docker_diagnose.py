@@ -79,7 +79,7 @@ def test_the_images_python_dies_under_nativemem(directmem):
     def start(*flags: str) -> tuple[int, str]:
         c = client.containers.run(image, ["python3", "-c", script, LIBJVM, *flags], detach=True,
                                   volumes={str(lib): {"bind": "/p/libasyncProfiler.so", "mode": "ro"}},
-                                  network_mode="none", labels={backend.LABEL_SESSION: backend.SESSION_ID})
+                                  network_mode="none", labels=backend.owner_labels())  # not an orphan to sweep
         try:
             code = c.wait(timeout=120)["StatusCode"]
             return code, c.logs().decode(errors="replace")

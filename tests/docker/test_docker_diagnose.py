@@ -54,12 +54,13 @@ def test_java_host_in_a_container_has_allocation_sites(directmem, tmp_path, jdk)
     agent = r"-agentpath:(/directmem/cache/[0-9a-f]{24}|%s)/libasyncProfiler.so=start,nativemem=0," % backend.PROFILER_DIR
     assert re.search(agent, run.command)  # bound, or copied to an engine that shares no filesystem
     sites, local_sites = program_sites(run), program_sites(local)
-    assert sites.keys() == local_sites.keys() and len(sites) == 2  # main's 12 MiB, drop()'s 3 MiB
+    seen = f"container {sites}\nlocal {local_sites}\n{run.summary()}"
+    assert sites.keys() == local_sites.keys() and len(sites) == 2, seen  # main's 12 MiB, drop()'s 3 MiB
     for stack, (kind, count, nbytes) in sites.items():
-        assert (kind, count) == local_sites[stack][:2]  # same kind and number of mallocs as the local java host
-        assert abs(nbytes - local_sites[stack][2]) <= 64 * count  # NMT's malloc headers may differ per JDK build
+        assert (kind, count) == local_sites[stack][:2], seen  # same kind and number of mallocs as the local java host
+        assert abs(nbytes - local_sites[stack][2]) <= 64 * count, seen  # NMT's malloc headers may differ per JDK build
     main = next(v for k, v in sites.items() if k[2:3] == ("HoldTwelve.main",))
-    assert main[:2] == ("direct", 12) and 12 * MIB <= main[2] < 12 * MIB + 12 * 64
+    assert main[:2] == ("direct", 12) and 12 * MIB <= main[2] < 12 * MIB + 12 * 64, seen
     assert run.diagnosis.holders[0].path[0] == "static HoldTwelve.CACHE"
 
 

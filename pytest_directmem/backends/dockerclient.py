@@ -9,13 +9,16 @@ def client_for(url: str | None, timeout: float) -> Any:
     """A ``docker.DockerClient`` for `url` (unix://, tcp:// or ssh://; timeout in seconds per API call).
 
     None, or DOCKER_HOST's own URL, goes through ``docker.from_env`` so that docker-py's variables for that
-    engine (DOCKER_TLS_VERIFY, DOCKER_CERT_PATH) apply; ssh:// uses the user's `ssh` client (its config,
-    keys and agent). Connects lazily: errors come with the first API call."""
+    engine (DOCKER_TLS_VERIFY, DOCKER_CERT_PATH) apply. ssh:// goes through paramiko, docker-py's default:
+    one SSH connection per client, a channel per API call (~11 ms a call on loopback, against ~490 ms for
+    docker-py's shell-out to `ssh`, which starts an ssh process per call). It reads Hostname, Port, User,
+    IdentityFile and ProxyCommand from ~/.ssh/config, keys from the agent and ~/.ssh, and refuses a host
+    whose key is not in ~/.ssh/known_hosts. tcp:// and unix:// connect lazily; ssh:// connects here (an
+    SSHException when the host cannot be reached or is not known)."""
     import docker
 
     from ..environment import environment
 
-    ssh = bool(url) and url.startswith("ssh://")
     if not url or url == environment().docker_host:
-        return docker.from_env(timeout=timeout, use_ssh_client=ssh)
-    return docker.DockerClient(base_url=url, version="auto", timeout=timeout, use_ssh_client=ssh)
+        return docker.from_env(timeout=timeout)
+    return docker.DockerClient(base_url=url, version="auto", timeout=timeout)

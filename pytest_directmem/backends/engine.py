@@ -2,7 +2,7 @@
 ``--docker-host``; default DOCKER_HOST, else the local socket), which answer, which is least busy.
 
 An engine is named by its URL: ``unix:///path``, ``tcp://host:port`` or ``ssh://[user@]host[:port]``
-(docker-py; ssh through the system's ``ssh`` client). Each process (a pytest session, an xdist worker, a CLI
+(docker-py; ssh:// through paramiko, see dockerclient.client_for). Each process (a pytest session, an xdist worker, a CLI
 run) connects lazily; an engine that fails to answer, or fails during a run, is marked dead for the rest of
 the process with its reason, and later runs go to the others. ``pick()`` chooses the live engine with the
 fewest running directmem containers (counted on the engine itself, so every process of every session

@@ -233,7 +233,8 @@ def copy_out(container: Any, dest: Path, owner: tuple[int, int] | None = None) -
             return n
 
     top = PurePosixPath(OUT_DIR).name
-    with tarfile.open(fileobj=io.BufferedReader(Reader(), 1 << 20), mode="r|") as tf:
+    reader = Reader()
+    with tarfile.open(fileobj=io.BufferedReader(reader, 1 << 20), mode="r|") as tf:
         for m in tf:
             rel = PurePosixPath(m.name)
             if not rel.parts or rel.parts[0] != top or len(rel.parts) == 1 or not (m.isfile() or m.isdir()):
@@ -242,4 +243,6 @@ def copy_out(container: Any, dest: Path, owner: tuple[int, int] | None = None) -
             tf.extract(m, dest, filter="data")
             if owner is not None:
                 os.chown(dest / m.name, *owner)
+    for rest in reader.chunks:  # the padding after the archive's end: read to the end of the response, so its
+        received += len(rest)   # connection goes back to the pool (else it stays open until the process exits)
     return received

@@ -7,6 +7,7 @@ Each engine is compared with the session's own engine running the same thing: sa
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -19,7 +20,7 @@ import pytest
 import pytest_directmem as dm
 from pytest_directmem.backends.common import PACKAGE_ROOT
 from pytest_directmem.backends.engine import EngineFailed
-from tests.docker import engines
+from tests.docker import engines, sshd
 from tests.docker.engine import engine, left_behind
 from tests.frameworks.conftest import netty_jars  # noqa: F401 - the fixture
 
@@ -116,6 +117,49 @@ def test_an_engine_on_this_machine_binds_what_it_can_read(extra, tmp_path):
                     artifacts_dir=tmp_path / "a")
     assert run.outcome is dm.Outcome.COMPLETED and run.container.transport == "bind", run.summary()
     assert run.container.engine == extra[1].url and run.container.copied_out == 0
+
+
+def test_an_engine_reached_over_ssh_runs_and_copies_back_like_one_reached_over_tcp(extra, tmp_path, monkeypatch):
+    """ssh://: a real sshd on loopback whose sessions reach the isolated engine (an engine on another machine
+    behind ssh), with the client's ~/.ssh; the same run over tcp:// is the reference."""
+    reason = sshd.why_not()
+    if reason:
+        if os.environ.get("DIRECTMEM_REQUIRE_DOCKER") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    server = sshd.start(tmp_path / "sshd", extra[0].url)
+    try:
+        monkeypatch.setenv("HOME", str(server.home))
+        workload, options = W.churn(40, "1m", keep_every=2), dict(max_direct="8m", explicit_gc="disabled", diagnose=True)
+        there = dm.launch(workload, backend="docker", jdk="17", docker_hosts=[server.url],
+                          artifacts_dir=tmp_path / "ssh", **options)
+        here = dm.launch(workload, backend="docker", jdk="17", docker_hosts=[extra[0].url],
+                         artifacts_dir=tmp_path / "tcp", **options)
+        assert there.container.engine == server.url and there.container.transport == "copy", there.summary()
+        assert there.outcome is here.outcome is dm.Outcome.DIRECT_OOM, (there.summary(), here.summary())
+        assert there.oom.message == here.oom.message and there.gc.explicit_count == here.gc.explicit_count
+        assert there.container.copied_out > 0 and dm.load_run(there.artifacts) == there
+        d = dm.load_run(there.artifacts).diagnosis  # the investigation's dump came back over ssh
+        assert d.dump.is_file() and [(h.count, h.bytes) for h in d.holders] == [(h.count, h.bytes) for h in here.diagnosis.holders]
+        def doctor(home: Path) -> list[str]:
+            proc = subprocess.run([sys.executable, "-m", "pytest_directmem.cli", "doctor", "--offline", "--docker-host",
+                                   server.url], capture_output=True, text=True, timeout=300, env={**os.environ, "HOME": str(home)})
+            return [ln for ln in proc.stdout.splitlines() if " docker " in ln and server.url in ln] or [proc.stdout + proc.stderr]
+
+        line = doctor(server.home)[0]
+        assert line.startswith(f"ok    docker    {server.url}: Docker engine "), line
+        stranger = tmp_path / "stranger"  # the same key, but the server's host key is not known: refused, and said so
+        shutil.copytree(server.home, stranger)
+        (stranger / ".ssh" / "known_hosts").write_text("")
+        line = doctor(stranger)[0]
+        assert line.startswith(f"warn  docker    no Docker engine: {server.url}: ") and "not found in known_hosts" in line, line
+        import docker
+
+        over_ssh = docker.DockerClient(base_url=server.url, version="auto", timeout=30)
+        assert left_behind(over_ssh) == ([], [])
+        over_ssh.close()
+    finally:
+        server.stop()
 
 
 @pytest.mark.timeout(1800)

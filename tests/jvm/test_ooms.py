@@ -114,21 +114,36 @@ def test_netty_40_decoder_exception_carries_the_oom(directmem, netty_classes, tm
 
 
 def test_map_failed_is_native_and_the_mapped_pool_is_seen(directmem, classes, tmp_path):
-    run = directmem.run(W.main("MapFailed"), classpath=[classes], timeout=300)
-    bare = Bare(run, [classes], [], ["MapFailed"], tmp_path)
-    bare_fatal = "There is insufficient memory for the Java Runtime Environment" in bare.output  # 21, 25
+    # The heap is committed up front (-Xms = -Xmx), as in the map-failed incident: at vm.max_map_count any new
+    # mapping fails, and a growing or shrinking heap would be one. What is certain then: the workload's
+    # FileChannel.map fails first. What may follow is a race in the JVM, under bare java too (21 and 25 often,
+    # the harness once in a CI run on 17): the JVM needs a mapping of its own (JIT, metaspace: "mmap failed to
+    # map 65536 bytes") before the workload lets go, and dies of its fatal native OOM.
+    committed = ["-Xms64m"]
+    run = directmem.run(W.main("MapFailed"), classpath=[classes], heap="64m", flags=committed, timeout=300)
+    bare = Bare(run, [classes], ["-Xmx64m", *committed], ["MapFailed"], tmp_path)
+    bare_fatal = "There is insufficient memory for the Java Runtime Environment" in bare.output
     assert bare_fatal or "Caused by: java.lang.OutOfMemoryError: Map failed" in bare.output
-    held = re.search(r"mappings held: (\d+) mapped\{count=(\d+), used=(\d+)\}", bare.output)
-    assert held, bare.output
     run.expect(dm.Outcome.NATIVE_OOM)
-    assert run.exit_code == bare.exit_code
-    assert run.oom.message == "Map failed" and run.oom.thread == "main"
-    assert run.oom.caught_by.startswith("sun.nio.ch.FileChannelImpl.map")  # it retries once after a GC
+    first, bare_first = run.ooms[0], bare.ooms[0]
+    assert (first.message, first.thread) == (bare_first.message, bare_first.thread) == ("Map failed", "main")
+    assert first.caught_by.startswith("sun.nio.ch.FileChannelImpl.map")  # it retries once after a GC
+    assert first.caught_by == bare_first.caught_by, run.summary()
     wrapped = [o for o in run.ooms if o.carried_by]
     assert wrapped and wrapped[0].carried_by == ("java.io.IOException: Map failed",)
     assert [o.message for o in run.ooms if o.class_name != FATAL_CLASS][:2] == \
            [o.message for o in bare.ooms][:2]
-    # the mapped pool (not the direct pool) held them: the harness samples it, bare java printed it
+    if run.oom.class_name == FATAL_CLASS:  # the race above: reported, with the JVM's own words and hs_err
+        assert run.oom.message.startswith("Native memory allocation (mmap) failed to map ") and run.hs_err
+        assert "There is insufficient memory for the Java Runtime Environment" in run.stdout + run.stderr
+    else:
+        assert run.oom is first
+        if not bare_fatal:
+            assert run.exit_code == bare.exit_code
+    # the mapped pool (not the direct pool) held them: the harness samples it, the program printed it
+    held = re.search(r"mappings held: (\d+) mapped\{count=(\d+), used=(\d+)\}", bare.output) or \
+        re.search(r"mappings held: (\d+) mapped\{count=(\d+), used=(\d+)\}", run.stdout)
+    assert held, bare.output + run.stdout
     assert run.mapped.peak_count >= 0.9 * int(held.group(2)), run.summary()
     assert run.mapped.peak_used >= 0.9 * int(held.group(3))
     assert f"{run.mapped.peak_count} buffers" in run.summary()

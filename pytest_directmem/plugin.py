@@ -176,6 +176,8 @@ class DirectMem:
             self.in_progress = None
         except DirectmemError as e:  # the harness's own errors: no run was interrupted
             self.in_progress = None
+            if isinstance(e, (ConfigError, BackendUnavailable)):  # found by the backend: no worker started
+                sys.stderr.write(f"directmem: run {number} did not start: {e}\n")
             if not isinstance(e, BackendUnavailable):
                 raise
             if environment().require_docker:

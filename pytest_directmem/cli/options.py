@@ -89,14 +89,18 @@ def build_workload(name: str, args: tuple[str, ...], params: dict[str, Any], bas
         given["hold"] = params["hold_"]
     typed = {p: _workload_source(p, params, base, variant) for p in given}  # param or alias -> where its value came from
     try:
-        return _build(name, key, args, given, typed)
+        return _build(name, key, args, given, typed, variant)
     except click.UsageError as e:  # e.g. "hold does not take --hold": say which --variant when it set workload options
-        if variant is not None and any(t.startswith("--variant") for t in typed.values()):
+        if variant is not None and variant not in e.message and any(t.startswith("--variant") for t in typed.values()):
             raise click.UsageError(f"{e.message} (from --variant {variant!r})") from None
         raise
 
 
-def _build(name: str, key: str, args: tuple[str, ...], given: dict[str, Any], typed: dict[str, str]) -> w.Workload:
+_EXAMPLE = {"size": "1m", "count": "200", "duration": "2s"}  # a value of each Param kind, for messages
+
+
+def _build(name: str, key: str, args: tuple[str, ...], given: dict[str, Any], typed: dict[str, str],
+           variant: str | None = None) -> w.Workload:
     if key in OTHER:
         if given:
             raise click.UsageError(f"{name} takes positional arguments, not {_opts(given)}")
@@ -119,9 +123,15 @@ def _build(name: str, key: str, args: tuple[str, ...], given: dict[str, Any], ty
     for p in b.params:
         if p.name not in given and p.cli_default is not w.REQUIRED and p.cli_default_unless not in given:
             given[p.name] = p.cli_default
-    missing = [p.name for p in b.params if p.default is w.REQUIRED and p.name not in given]
+    missing = [p for p in b.params if p.default is w.REQUIRED and p.name not in given]
     if missing:
-        raise click.UsageError(f"{name} needs {_opts(missing)} (e.g. directmem run churn --count 200 --size 1m)")
+        example = " ".join(f"{p.cli} {_EXAMPLE[p.kind]}" for p in missing)
+        if variant is None:
+            raise click.UsageError(f"{name} needs {_opts(p.name for p in missing)} (e.g. directmem run {name} {example})")
+        inside = ";".join(f"{p.name.replace('_', '-')}={_EXAMPLE[p.kind]}" for p in missing)
+        raise click.UsageError(f"{name} needs {_opts(p.name for p in missing)}, and --variant {variant!r} has none: give "
+                               f"them before the variants for every run (e.g. directmem compare {name} {example} "
+                               f"--variant ...), or in each --variant (e.g. --variant {inside!r})")
     try:
         return w.builtin(key, **given)
     except ConfigError as e:  # "churn.size": name the flag (or the variant) the value came from

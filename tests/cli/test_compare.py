@@ -120,3 +120,17 @@ def test_runs_on_one_jdk_and_host_name_it_in_the_header_without_columns():
     lines = r.stdout.splitlines()
     assert lines[0].startswith(f"churn(50, 1m) on JDK {_bare_java_version('system')} ("), lines[0]
     assert lines[2].split()[:2] == ["variant", "outcome"], lines[2]
+
+
+def test_a_missing_workload_option_names_the_variant_and_both_ways_to_give_it(tmp_path):
+    r = CliRunner().invoke(main, ["compare", "churn", "--variant", "explicit-gc=enabled", "--variant", "count=5;size=1m",
+                                  "--artifacts-dir", str(tmp_path / "runs")])
+    assert r.exit_code == 2 and not (tmp_path / "runs").exists(), r.output
+    assert ("churn needs --count, --size, and --variant 'explicit-gc=enabled' has none: give them before the variants "
+            "for every run (e.g. directmem compare churn --count 200 --size 1m --variant ...), or in each --variant "
+            "(e.g. --variant 'count=200;size=1m')") in r.output, r.output
+    r = CliRunner().invoke(main, ["run", "unsafe-alloc"])  # the example is the workload's own
+    assert r.exit_code == 2 and "unsafe-alloc needs --size, --count (e.g. directmem run unsafe-alloc --size 1m --count 200)" in r.output
+    r = CliRunner().invoke(main, ["compare", "churn", "--size", "1m", "--variant", "count=5", "--variant", "keep-every=2",
+                                  "--artifacts-dir", str(tmp_path / "runs")])  # the second variant lacks what the first set
+    assert r.exit_code == 2 and "--variant 'keep-every=2' has none" in r.output and "(from --variant" not in r.output, r.output

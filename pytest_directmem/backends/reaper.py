@@ -161,10 +161,16 @@ def main(argv: list[str]) -> int:
     label, session_id, *url = argv
     from .dockerclient import client_for
 
-    client = client_for(url[0] if url else None, 30)  # made before the wait: reaping starts the moment the launcher dies
+    try:  # made before the wait: reaping starts the moment the launcher dies
+        client = client_for(url[0] if url else None, 30)
+    except Exception:  # noqa: BLE001 - an ssh:// engine connects at once; try again when it is needed
+        client = None
     while os.read(0, 4096):  # EOF: the launcher is gone (or closed the pipe on purpose)
         pass
-    reap(client, label, session_id)
+    try:
+        reap(client or client_for(url[0] if url else None, 30), label, session_id)
+    except Exception:  # noqa: BLE001 - a connection that idled out (an ssh:// engine's): once more, afresh
+        reap(client_for(url[0] if url else None, 30), label, session_id)
     return 0
 
 

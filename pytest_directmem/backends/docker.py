@@ -32,7 +32,7 @@ from .. import artifacts as A
 from .common import ProcessResult, bare_java_command, write_status
 from .cgroup import PeakPoller
 from .cache import ensure_cached, ensure_volume
-from .engine import Engine, EngineFailed, engine as engine_at, mark_dead, pick, skipped
+from .engine import Engine, EngineFailed, engine as engine_at, mark_dead, placed, skipped
 from .reaper import (LABEL_ARTIFACTS, LABEL_HOST, LABEL_PID, LABEL_PID_START, LABEL_SESSION,  # noqa: F401 - API
                      SESSION_ID, _pid_start, ensure_reaper, owner_labels, sweep_stale_containers)
 from .reaper import sweep_once as _sweep_once
@@ -112,7 +112,13 @@ class DockerBackend:
         import docker.errors
 
         major = jdk_major(config.jdk)  # ConfigError before anything starts
-        engine = pick(config.docker_hosts)  # BackendUnavailable naming every engine and why
+        with placed(config.docker_hosts) as engine:  # BackendUnavailable naming every engine and why
+            return self._launch_on(engine, major, workload, config, artifacts)
+
+    def _launch_on(self, engine: Engine, major: int, workload: Workload, config: JvmConfig,
+                   artifacts: Path) -> ProcessResult:
+        import docker.errors
+
         client = engine.client
         ensure_reaper(SESSION_ID, LABEL_SESSION, engine.url)  # removes this process's containers once it dies
         _sweep_once(client, engine.url)

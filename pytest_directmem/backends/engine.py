@@ -4,19 +4,22 @@
 An engine is named by its URL: ``unix:///path``, ``tcp://host:port`` or ``ssh://[user@]host[:port]``
 (docker-py; ssh:// through paramiko, see dockerclient.client_for). Each process (a pytest session, an xdist worker, a CLI
 run) connects lazily; an engine that fails to answer, or fails during a run, is marked dead for the rest of
-the process with its reason, and later runs go to the others. ``pick()`` chooses the live engine with the
-fewest running directmem containers (counted on the engine itself, so every process of every session
-sees the same load), ties broken by the process id, so that xdist workers started together (consecutive pids)
-start on different engines.
+the process with its reason, and later runs go to the others. ``placed()`` (``pick()``) chooses the live
+engine with the fewest directmem runs: other processes' running containers, counted on the engine itself
+(every process of every session sees the same load), plus this process's runs placed there and not yet
+ended (threads that start together, as ``directmem reproduce --workers N`` does, spread at once); ties broken
+by the process id, so that xdist workers started together (consecutive pids) start on different engines.
 """
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import os
 import re
 import threading
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from ..errors import BackendUnavailable, ConfigError, DirectmemError
 
@@ -82,6 +85,8 @@ _lock = threading.Lock()
 _configured: list[tuple[str, ...]] = []
 _clients: dict[str, Any] = {}
 _dead: dict[str, str] = {}  # url -> why
+_inflight: collections.Counter[str] = collections.Counter()  # url -> this process's runs there
+_placing = threading.Lock()
 
 
 def configure(urls: Iterable[str] | None) -> None:
@@ -161,10 +166,31 @@ def is_dead(url: str) -> bool:
         return url in _dead
 
 
-def _running(e: Engine) -> int:
-    from .reaper import LABEL_SESSION
+def _load(e: Engine) -> int:
+    """The engine's directmem runs: other processes' running containers (counted on the engine) and this
+    process's runs placed there and not yet ended (counted here: a container that is still being created or
+    started is not running yet, and threads that pick together must not all see an idle engine)."""
+    from .reaper import LABEL_PID, LABEL_SESSION
 
-    return len(e.client.containers.list(filters={"label": LABEL_SESSION, "status": "running"}, sparse=True))
+    me = str(os.getpid())
+    running = e.client.containers.list(filters={"label": LABEL_SESSION, "status": "running"}, sparse=True)
+    others = sum(1 for c in running if (c.attrs.get("Labels") or {}).get(LABEL_PID) != me)
+    with _lock:
+        return others + _inflight[e.url]
+
+
+@contextlib.contextmanager
+def placed(urls: Sequence[str] | None = None) -> Iterator[Engine]:
+    """pick() an engine for one run, counted as this process's run there until the block ends."""
+    with _placing:  # one choice at a time in this process: each sees the runs placed before it
+        e = pick(urls)
+        with _lock:
+            _inflight[e.url] += 1
+    try:
+        yield e
+    finally:
+        with _lock:
+            _inflight[e.url] -= 1
 
 
 def _worker_index() -> int:
@@ -180,7 +206,7 @@ def pick(urls: Sequence[str] | None = None) -> Engine:
     for i, url in enumerate(urls):
         try:
             e = engine(url)
-            load = _running(e) if len(urls) > 1 else 0
+            load = _load(e) if len(urls) > 1 else 0
         except BackendUnavailable as exc:
             reasons.append(str(exc))
             continue

@@ -190,15 +190,38 @@ def test_the_docker_tests_and_incident_variants_pass_spread_over_three_engines(e
     assert sum(created.values()) >= 40, created
 
 
+def test_threads_that_start_together_spread_over_the_engines(extra, tmp_path):
+    """Four runs started at once from four threads (as reproduce --workers 4 does) over two idle engines: two
+    on each, whatever the timing; the choice counts this process's runs that are placed but not running yet."""
+    urls = [extra[0].url, extra[1].url]
+    for url in urls:  # images built first: placing, not building, is what is measured
+        dm.launch(W.hold("1k", 1), backend="docker", jdk="17", docker_hosts=[url])
+    barrier, engines_of = threading.Barrier(4), {}
+
+    def one(i: int) -> None:
+        barrier.wait()
+        run = dm.launch(W.static("java.lang.Thread#sleep", 2000), backend="docker", jdk="17", docker_hosts=urls,
+                        artifacts_dir=tmp_path / f"r{i}")
+        engines_of[i] = (run.container.engine, run.outcome)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(300)
+    assert sorted(engines_of.values()) == sorted((u, dm.Outcome.COMPLETED) for u in urls * 2), engines_of
+
+
 def test_an_engine_that_dies_fails_its_runs_by_name_and_the_others_go_on(extra, tmp_path):
     doomed, main = extra[1], _main_url()
     dm.launch(W.hold("1m", 1), backend="docker", jdk="17", docker_hosts=[doomed.url])  # its image is built
     results: dict[int, object] = {}
 
-    def one(i: int) -> None:
+    def one(i: int) -> None:  # two runs on each engine, placed by hand: which engine the pool would choose
+        # depends on what this run's other workers have running on the session's engine
         try:
-            results[i] = dm.launch(W.static("java.lang.Thread#sleep", 8000), backend="docker", jdk="17", docker_hosts=[main, doomed.url],
-                                   artifacts_dir=tmp_path / f"r{i}", timeout=60)
+            results[i] = dm.launch(W.static("java.lang.Thread#sleep", 8000), backend="docker", jdk="17",
+                                   docker_hosts=[doomed.url if i % 2 else main], artifacts_dir=tmp_path / f"r{i}", timeout=60)
         except Exception as e:  # noqa: BLE001 - what the test looks at
             results[i] = e
 
@@ -218,7 +241,7 @@ def test_an_engine_that_dies_fails_its_runs_by_name_and_the_others_go_on(extra, 
         t.join(120)
     failed = [r for r in results.values() if isinstance(r, Exception)]
     ran = [r for r in results.values() if isinstance(r, dm.Run)]
-    assert failed and ran, results
+    assert len(failed) == len(ran) == 2, results
     for e in failed:
         assert isinstance(e, EngineFailed) and doomed.url in str(e), repr(e)
     assert all(r.outcome is dm.Outcome.COMPLETED and r.container.engine == main for r in ran)

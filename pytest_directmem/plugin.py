@@ -177,7 +177,7 @@ class DirectMem:
         except DirectmemError as e:  # the harness's own errors: no run was interrupted
             self.in_progress = None
             if isinstance(e, (ConfigError, BackendUnavailable)):  # found by the backend: no worker started
-                sys.stderr.write(f"directmem: run {number} did not start: {e}\n")
+                sys.stderr.write(f"directmem: run {number} failed before its JVM started: {e}\n")
             if not isinstance(e, BackendUnavailable):
                 raise
             if environment().require_docker:

@@ -86,7 +86,6 @@ _configured: list[tuple[str, ...]] = []
 _clients: dict[str, Any] = {}
 _dead: dict[str, str] = {}  # url -> why
 _inflight: collections.Counter[str] = collections.Counter()  # url -> this process's runs there
-_placing = threading.Lock()
 
 
 def configure(urls: Iterable[str] | None) -> None:
@@ -142,23 +141,41 @@ def skipped(urls: Sequence[str] = ()) -> list[str]:
 
 
 def engine(url: str) -> Engine:
-    """The engine at `url` if it answers a ping, else BackendUnavailable naming it (and it is marked dead)."""
+    """The engine at `url` if it answers a ping, else BackendUnavailable naming it (and it is marked dead).
+    An ssh:// engine whose connection dropped (an sshd restart, an idle timeout) gets one new connection
+    before it is given up: docker-py never reconnects a dropped SSH transport by itself."""
     with _lock:
         if url in _dead:
             raise BackendUnavailable(f"no Docker engine answers at {url} ({_dead[url]})")
-    try:
-        client = _connect(url)
-        client.api.get(client.api._url("/_ping"), timeout=PING_TIMEOUT_S).raise_for_status()
-    except Exception as e:  # noqa: BLE001 - any failure means "not this engine"
-        mark_dead(url, _first_line(e))
-        raise BackendUnavailable(f"no Docker engine answers at {url} ({_first_line(e)})") from None
-    return Engine(url, client)
+    attempts = 2 if url.startswith("ssh://") else 1
+    for attempt in range(attempts):
+        try:
+            client = _connect(url)
+            client.api.get(client.api._url("/_ping"), timeout=PING_TIMEOUT_S).raise_for_status()
+            return Engine(url, client)
+        except Exception as e:  # noqa: BLE001 - any failure means "not this engine"
+            _forget(url)
+            if attempt + 1 == attempts:
+                mark_dead(url, _first_line(e))
+                raise BackendUnavailable(f"no Docker engine answers at {url} ({_first_line(e)})") from None
+    raise AssertionError("unreachable")
+
+
+def _forget(url: str) -> None:
+    """Drop this process's client of `url` (closed): the next call connects afresh."""
+    with _lock:
+        client = _clients.pop(url, None)
+    if client is not None:
+        try:
+            client.close()
+        except Exception:  # noqa: BLE001 - a dead connection: nothing to release
+            pass
 
 
 def mark_dead(url: str, reason: str) -> None:
     with _lock:
         _dead.setdefault(url, reason)
-        _clients.pop(url, None)
+    _forget(url)
 
 
 def is_dead(url: str) -> bool:
@@ -166,47 +183,61 @@ def is_dead(url: str) -> bool:
         return url in _dead
 
 
-def _load(e: Engine) -> int:
-    """The engine's directmem runs: other processes' running containers (counted on the engine) and this
-    process's runs placed there and not yet ended (counted here: a container that is still being created or
-    started is not running yet, and threads that pick together must not all see an idle engine)."""
-    from .reaper import LABEL_PID, LABEL_SESSION
+def _others_running(e: Engine) -> int:
+    """Running directmem containers on the engine that other processes launched (any session, any machine)."""
+    from .reaper import LABEL_SESSION, SESSION_ID
 
-    me = str(os.getpid())
     running = e.client.containers.list(filters={"label": LABEL_SESSION, "status": "running"}, sparse=True)
-    others = sum(1 for c in running if (c.attrs.get("Labels") or {}).get(LABEL_PID) != me)
-    with _lock:
-        return others + _inflight[e.url]
+    return sum(1 for c in running if (c.attrs.get("Labels") or {}).get(LABEL_SESSION) != SESSION_ID)
 
 
 @contextlib.contextmanager
 def placed(urls: Sequence[str] | None = None) -> Iterator[Engine]:
-    """pick() an engine for one run, counted as this process's run there until the block ends."""
-    with _placing:  # one choice at a time in this process: each sees the runs placed before it
-        e = pick(urls)
-        with _lock:
-            _inflight[e.url] += 1
+    """The engine for one run: the live engine of `urls` (default: configured()) with the fewest directmem
+    runs, counting other processes' running containers (asked of each engine) and this process's runs placed
+    there and not yet ended (a container still being created is not running yet: threads that start together
+    must not all see an idle engine). The run counts as placed there until the block ends. An ssh:// engine
+    gives each run an SSH connection of its own (sshd caps the channels of one connection: MaxSessions,
+    10 by default, and every run keeps one or two open). BackendUnavailable listing every engine's reason
+    when none answers."""
+    live = _live(urls)
+    with _lock:  # the choice and the count together: each thread sees the runs placed before it
+        _, _, chosen = min(live, key=lambda t: (t[0] + _inflight[t[2].url], t[1]))
+        _inflight[chosen.url] += 1
+    own = None
     try:
-        yield e
+        if chosen.url.startswith("ssh://"):
+            from .dockerclient import client_for
+
+            try:
+                own = client_for(chosen.url, CLIENT_TIMEOUT_S)
+            except Exception as e:  # noqa: BLE001 - it answered a moment ago
+                raise BackendUnavailable(f"no Docker engine answers at {chosen.url} ({_first_line(e)})") from None
+            chosen = Engine(chosen.url, own)
+        yield chosen
     finally:
         with _lock:
-            _inflight[e.url] -= 1
+            _inflight[chosen.url] -= 1
+        if own is not None:
+            try:
+                own.close()
+            except Exception:  # noqa: BLE001
+                pass
 
 
 def _worker_index() -> int:
     return os.getpid()  # consecutive for xdist workers started together: they start on different engines
 
 
-def pick(urls: Sequence[str] | None = None) -> Engine:
-    """The least busy live engine of `urls` (default: configured()); BackendUnavailable listing every
-    engine's reason when none answers."""
+def _live(urls: Sequence[str] | None) -> list[tuple[int, int, Engine]]:
+    """(other processes' running containers, tie-break, engine) of every live engine of `urls`."""
     urls = configured(urls or ())
     live: list[tuple[int, int, Engine]] = []
     reasons = []
     for i, url in enumerate(urls):
         try:
             e = engine(url)
-            load = _load(e) if len(urls) > 1 else 0
+            load = _others_running(e) if len(urls) > 1 else 0
         except BackendUnavailable as exc:
             reasons.append(str(exc))
             continue
@@ -217,7 +248,15 @@ def pick(urls: Sequence[str] | None = None) -> Engine:
         live.append((load, (i - _worker_index()) % len(urls), e))
     if not live:
         raise BackendUnavailable("; ".join(reasons) if len(reasons) > 1 else reasons[0])
-    return min(live, key=lambda t: t[:2])[2]
+    return live
+
+
+def pick(urls: Sequence[str] | None = None) -> Engine:
+    """The least busy live engine of `urls` (default: configured()), as placed() would choose it now, without
+    placing a run there; BackendUnavailable listing every engine's reason when none answers."""
+    live = _live(urls)
+    with _lock:
+        return min(live, key=lambda t: (t[0] + _inflight[t[2].url], t[1]))[2]
 
 
 def docker_client() -> Any:

@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from typing import Any
 
@@ -161,17 +162,21 @@ def main(argv: list[str]) -> int:
     label, session_id, *url = argv
     from .dockerclient import client_for
 
-    try:  # made before the wait: reaping starts the moment the launcher dies
-        client = client_for(url[0] if url else None, 30)
-    except Exception:  # noqa: BLE001 - an ssh:// engine connects at once; try again when it is needed
-        client = None
+    where = url[0] if url else None
+    # unix:// and tcp:// clients connect lazily: made before the wait, reaping starts the moment the launcher
+    # dies. An ssh:// client connects at once, and an SSH connection left idle for a whole session may be
+    # gone without a word: that one is made when it is needed.
+    client = None if (where or "").startswith("ssh://") else client_for(where, 30)
     while os.read(0, 4096):  # EOF: the launcher is gone (or closed the pipe on purpose)
         pass
-    try:
-        reap(client or client_for(url[0] if url else None, 30), label, session_id)
-    except Exception:  # noqa: BLE001 - a connection that idled out (an ssh:// engine's): once more, afresh
-        reap(client_for(url[0] if url else None, 30), label, session_id)
-    return 0
+    for pause in (1, 2, 4, 0):  # an engine that does not answer: a few tries within seconds, then give up
+        try:
+            reap(client or client_for(where, 30), label, session_id)
+            return 0
+        except Exception:  # noqa: BLE001 - nobody reads this process's output: try again, afresh
+            client = None
+            time.sleep(pause)
+    return 1
 
 
 if __name__ == "__main__":

@@ -234,15 +234,20 @@ def copy_out(container: Any, dest: Path, owner: tuple[int, int] | None = None) -
 
     top = PurePosixPath(OUT_DIR).name
     reader = Reader()
-    with tarfile.open(fileobj=io.BufferedReader(reader, 1 << 20), mode="r|") as tf:
-        for m in tf:
-            rel = PurePosixPath(m.name)
-            if not rel.parts or rel.parts[0] != top or len(rel.parts) == 1 or not (m.isfile() or m.isdir()):
-                continue
-            m.name = str(PurePosixPath(*rel.parts[1:]))
-            tf.extract(m, dest, filter="data")
-            if owner is not None:
-                os.chown(dest / m.name, *owner)
-    for rest in reader.chunks:  # the padding after the archive's end: read to the end of the response, so its
-        received += len(rest)   # connection goes back to the pool (else it stays open until the process exits)
+    try:
+        with tarfile.open(fileobj=io.BufferedReader(reader, 1 << 20), mode="r|") as tf:
+            for m in tf:
+                rel = PurePosixPath(m.name)
+                if not rel.parts or rel.parts[0] != top or len(rel.parts) == 1 or not (m.isfile() or m.isdir()):
+                    continue
+                m.name = str(PurePosixPath(*rel.parts[1:]))
+                tf.extract(m, dest, filter="data")
+                if owner is not None:
+                    os.chown(dest / m.name, *owner)
+    finally:  # the padding after the archive's end, or what an error left: read to the end of the response, so
+        try:  # its connection is released (else it stays open until the process exits)
+            for rest in reader.chunks:
+                received += len(rest)
+        except Exception:  # noqa: BLE001 - the stream itself broke: the error above is the one to see
+            pass
     return received

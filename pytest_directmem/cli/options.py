@@ -129,9 +129,13 @@ def _build(name: str, key: str, args: tuple[str, ...], given: dict[str, Any], ty
         if variant is None:
             raise click.UsageError(f"{name} needs {_opts(p.name for p in missing)} (e.g. directmem run {name} {example})")
         inside = ";".join(f"{p.name.replace('_', '-')}={_EXAMPLE[p.kind]}" for p in missing)
-        raise click.UsageError(f"{name} needs {_opts(p.name for p in missing)}, and --variant {variant!r} has none: give "
-                               f"them before the variants for every run (e.g. directmem compare {name} {example} "
-                               f"--variant ...), or in each --variant (e.g. --variant {inside!r})")
+        flags = [p.cli for p in missing]
+        listed = flags[0] if len(flags) == 1 else ", ".join(flags[:-1]) + " and " + flags[-1]
+        gives, it = (("does not give it", "it") if len(flags) == 1 else
+                     ("gives neither", "them") if len(flags) == 2 else ("gives none of them", "them"))
+        raise click.UsageError(f"{name} needs {listed}; --variant {variant!r} {gives}: give {it} before the variants "
+                               f"for every run (e.g. directmem compare {name} {example} --variant ...), or in each "
+                               f"--variant (e.g. --variant {inside!r})")
     try:
         return w.builtin(key, **given)
     except ConfigError as e:  # "churn.size": name the flag (or the variant) the value came from

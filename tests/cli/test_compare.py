@@ -126,11 +126,11 @@ def test_a_missing_workload_option_names_the_variant_and_both_ways_to_give_it(tm
     r = CliRunner().invoke(main, ["compare", "churn", "--variant", "explicit-gc=enabled", "--variant", "count=5;size=1m",
                                   "--artifacts-dir", str(tmp_path / "runs")])
     assert r.exit_code == 2 and not (tmp_path / "runs").exists(), r.output
-    assert ("churn needs --count, --size, and --variant 'explicit-gc=enabled' has none: give them before the variants "
+    assert ("churn needs --count and --size; --variant 'explicit-gc=enabled' gives neither: give them before the variants "
             "for every run (e.g. directmem compare churn --count 200 --size 1m --variant ...), or in each --variant "
             "(e.g. --variant 'count=200;size=1m')") in r.output, r.output
     r = CliRunner().invoke(main, ["run", "unsafe-alloc"])  # the example is the workload's own
     assert r.exit_code == 2 and "unsafe-alloc needs --size, --count (e.g. directmem run unsafe-alloc --size 1m --count 200)" in r.output
     r = CliRunner().invoke(main, ["compare", "churn", "--size", "1m", "--variant", "count=5", "--variant", "keep-every=2",
                                   "--artifacts-dir", str(tmp_path / "runs")])  # the second variant lacks what the first set
-    assert r.exit_code == 2 and "--variant 'keep-every=2' has none" in r.output and "(from --variant" not in r.output, r.output
+    assert r.exit_code == 2 and "churn needs --count; --variant 'keep-every=2' does not give it: give it before" in r.output and "(from --variant" not in r.output, r.output

@@ -53,8 +53,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(work: Path, engine_url: str) -> Sshd:
-    """sshd on a free loopback port whose sessions reach the engine at `engine_url`."""
+def start(work: Path, engine_url: str, max_sessions: int = 10) -> Sshd:
+    """sshd on a free loopback port whose sessions reach the engine at `engine_url`; `max_sessions`: the
+    channels one connection may have open at once (sshd's MaxSessions, 10 by default)."""
     work.mkdir(parents=True, exist_ok=True)
     os.chmod(work, 0o700)
     for name in ("host_key", "client_key"):
@@ -66,7 +67,7 @@ def start(work: Path, engine_url: str) -> Sshd:
         f"Port {port}", "ListenAddress 127.0.0.1", f"HostKey {work / 'host_key'}", f"PidFile {work / 'sshd.pid'}",
         f"AuthorizedKeysFile {work / 'authorized_keys'}", "PermitRootLogin prohibit-password",
         "PasswordAuthentication no", "KbdInteractiveAuthentication no", "UsePAM no", "StrictModes no",
-        "AllowTcpForwarding no", "X11Forwarding no", f"ForceCommand {bridge}", ""]))
+        "AllowTcpForwarding no", "X11Forwarding no", f"MaxSessions {max_sessions}", f"ForceCommand {bridge}", ""]))
     home = work / "home"
     (home / ".ssh").mkdir(parents=True, exist_ok=True)
     host_pub = (work / "host_key.pub").read_text().split()[:2]

@@ -127,9 +127,12 @@ def test_an_engine_reached_over_ssh_runs_and_copies_back_like_one_reached_over_t
         if os.environ.get("DIRECTMEM_REQUIRE_DOCKER") == "1":
             pytest.fail(reason)
         pytest.skip(reason)
-    server = sshd.start(tmp_path / "sshd", extra[0].url)
+    server = sshd.start(tmp_path / "sshd", extra[0].url, max_sessions=3)  # fewer channels than 4 runs need at once
     try:
-        monkeypatch.setenv("HOME", str(server.home))
+        from pytest_directmem.environment import environment
+
+        monkeypatch.setenv("DIRECTMEM_CACHE", str(environment().cache))  # the cache stays where it is
+        monkeypatch.setenv("HOME", str(server.home))  # paramiko reads ~/.ssh from here
         workload, options = W.churn(40, "1m", keep_every=2), dict(max_direct="8m", explicit_gc="disabled", diagnose=True)
         there = dm.launch(workload, backend="docker", jdk="17", docker_hosts=[server.url],
                           artifacts_dir=tmp_path / "ssh", **options)
@@ -155,6 +158,22 @@ def test_an_engine_reached_over_ssh_runs_and_copies_back_like_one_reached_over_t
         (stranger / ".ssh" / "known_hosts").write_text("")
         line = doctor(stranger)[0]
         assert line.startswith(f"warn  docker    no Docker engine: {server.url}: ") and "not found in known_hosts" in line, line
+        together, barrier = {}, threading.Barrier(4)
+
+        def one(i: int) -> None:  # each run has an SSH connection of its own: sshd's cap is per connection
+            barrier.wait()
+            try:
+                together[i] = dm.launch(W.static("java.lang.Thread#sleep", 1500), backend="docker", jdk="17",
+                                        docker_hosts=[server.url], artifacts_dir=tmp_path / f"together{i}").outcome
+            except Exception as e:  # noqa: BLE001 - what the test looks at
+                together[i] = e
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(300)
+        assert together == {i: dm.Outcome.COMPLETED for i in range(4)}, together
         import docker
 
         over_ssh = docker.DockerClient(base_url=server.url, version="auto", timeout=30)
@@ -233,8 +252,8 @@ def test_an_engine_that_dies_fails_its_runs_by_name_and_the_others_go_on(extra, 
 
     client = docker.DockerClient(base_url=doomed.url, version="auto", timeout=10)
     deadline = time.monotonic() + 60
-    while not client.containers.list(filters={"label": "io.directmem.session", "status": "running"}):
-        assert time.monotonic() < deadline, "no run started on the engine to kill"
+    while len(client.containers.list(filters={"label": "io.directmem.session", "status": "running"})) < 2:
+        assert time.monotonic() < deadline, "the two runs did not start on the engine to kill"
         time.sleep(0.1)
     doomed.kill()
     for t in threads:

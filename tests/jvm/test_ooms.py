@@ -114,38 +114,41 @@ def test_netty_40_decoder_exception_carries_the_oom(directmem, netty_classes, tm
 
 
 def test_map_failed_is_native_and_the_mapped_pool_is_seen(directmem, classes, tmp_path):
-    # The heap is committed up front (-Xms = -Xmx), as in the map-failed incident: at vm.max_map_count any new
-    # mapping fails, and a growing or shrinking heap would be one. What is certain then: the workload's
-    # FileChannel.map fails first. What may follow is a race in the JVM, under bare java too (21 and 25 often,
-    # the harness once in a CI run on 17): the JVM needs a mapping of its own (JIT, metaspace: "mmap failed to
-    # map 65536 bytes") before the workload lets go, and dies of its fatal native OOM.
+    # At vm.max_map_count every new mapping fails, the JVM's own too (a JIT or metaspace commit: "mmap failed to
+    # map 65536 bytes", a fatal native OOM). Which comes first, the workload's FileChannel.map failing or the
+    # JVM's own mapping, and whether the JVM dies after "Map failed" (FileChannelImpl.map calls System.gc() and
+    # sleeps 100 ms before its second try), is a race, in bare java too (seen on 17, 21 and 25). Certain: a
+    # native OOM. The heap is committed up front (-Xms = -Xmx), as in the map-failed incident, so that a
+    # growing or shrinking heap is not one more mapping in the race.
     committed = ["-Xms64m"]
     run = directmem.run(W.main("MapFailed"), classpath=[classes], heap="64m", flags=committed, timeout=300)
     bare = Bare(run, [classes], ["-Xmx64m", *committed], ["MapFailed"], tmp_path)
     bare_fatal = "There is insufficient memory for the Java Runtime Environment" in bare.output
-    assert bare_fatal or "Caused by: java.lang.OutOfMemoryError: Map failed" in bare.output
+    bare_maps = [o for o in bare.ooms if o.message == "Map failed"]
+    assert bare_fatal or bare_maps, bare.output  # bare java: a native OOM either way
     run.expect(dm.Outcome.NATIVE_OOM)
-    first, bare_first = run.ooms[0], bare.ooms[0]
-    assert (first.message, first.thread) == (bare_first.message, bare_first.thread) == ("Map failed", "main")
-    assert first.caught_by.startswith("sun.nio.ch.FileChannelImpl.map")  # it retries once after a GC
-    assert first.caught_by == bare_first.caught_by, run.summary()
-    wrapped = [o for o in run.ooms if o.carried_by]
-    assert wrapped and wrapped[0].carried_by == ("java.io.IOException: Map failed",)
-    assert [o.message for o in run.ooms if o.class_name != FATAL_CLASS][:2] == \
-           [o.message for o in bare.ooms][:2]
-    if run.oom.class_name == FATAL_CLASS:  # the race above: reported, with the JVM's own words and hs_err
+    maps = [o for o in run.ooms if o.message == "Map failed"]
+    if maps:  # the workload's map failed: by the rule, with its thread and catcher, as bare java logs them
+        assert run.ooms[0] is maps[0] and maps[0].thread == "main"
+        assert maps[0].caught_by.startswith("sun.nio.ch.FileChannelImpl.map")  # it retries once after a GC
+        if bare_maps:
+            assert (maps[0].thread, maps[0].caught_by) == (bare_maps[0].thread, bare_maps[0].caught_by)
+    wrapped = [o for o in maps if o.carried_by]
+    if run.oom.class_name == FATAL_CLASS:  # the JVM's own mapping failed: its own words and hs_err
         assert run.oom.message.startswith("Native memory allocation (mmap) failed to map ") and run.hs_err
         assert "There is insufficient memory for the Java Runtime Environment" in run.stdout + run.stderr
-    else:
-        assert run.oom is first
+        assert not wrapped or wrapped[0].carried_by == ("java.io.IOException: Map failed",)
+    else:  # the workload's map failed twice, and the IOException that carried the second ended main
+        assert maps and run.oom is maps[0], run.summary()
+        assert wrapped and wrapped[0].carried_by == ("java.io.IOException: Map failed",)
         if not bare_fatal:
             assert run.exit_code == bare.exit_code
-    # the mapped pool (not the direct pool) held them: the harness samples it, the program printed it
-    held = re.search(r"mappings held: (\d+) mapped\{count=(\d+), used=(\d+)\}", bare.output) or \
-        re.search(r"mappings held: (\d+) mapped\{count=(\d+), used=(\d+)\}", run.stdout)
-    assert held, bare.output + run.stdout
-    assert run.mapped.peak_count >= 0.9 * int(held.group(2)), run.summary()
-    assert run.mapped.peak_used >= 0.9 * int(held.group(3))
+            assert [o.message for o in run.ooms][:2] == [o.message for o in bare_maps][:2]
+    # the mapped pool (not the direct pool) held them: the harness samples it; the program printed its MXBean
+    counts = [(int(c), int(u)) for c, u in re.findall(r"mapped\{count=(\d+), used=(\d+)\}", run.stdout)]
+    assert counts, run.stdout
+    count, used = max(counts)
+    assert count >= 20000 and run.mapped.peak_count >= 0.9 * count and run.mapped.peak_used >= 0.9 * used, run.summary()
     assert f"{run.mapped.peak_count} buffers" in run.summary()
 
 

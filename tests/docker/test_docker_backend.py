@@ -248,8 +248,16 @@ def test_sweep_spares_live_owners_and_removes_orphans(client, tmp_path):
             except docker.errors.NotFound:  # xdist: another worker's sweep was first
                 pass
         assert backend.sweep_stale_containers(client) >= 0
-        ids = {c.id for c in client.containers.list(all=True, filters={"label": f"{backend.LABEL_SESSION}=sweep-test"})}
-        assert ids == {live.id}
+
+        def left() -> set[str]:
+            return {c.id for c in client.containers.list(all=True, filters={"label": f"{backend.LABEL_SESSION}=sweep-test"})}
+
+        # another process's sweep may be removing an orphan at the same moment: this sweep's remove then gets
+        # 409 "removal in progress" and the container is listed until that removal ends
+        deadline = time.monotonic() + 60
+        while left() != {live.id} and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert left() == {live.id}
     finally:
         for c in (live, orphan, reused):
             try:

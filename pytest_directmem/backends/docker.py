@@ -109,8 +109,6 @@ class DockerBackend:
     name = "docker"
 
     def launch(self, workload: Workload, config: JvmConfig, artifacts: Path) -> ProcessResult:
-        import docker.errors
-
         major = jdk_major(config.jdk)  # ConfigError before anything starts
         with placed(config.docker_hosts) as engine:  # BackendUnavailable naming every engine and why
             return self._launch_on(engine, major, workload, config, artifacts)

@@ -20,9 +20,10 @@ def client_for(url: str | None, timeout: float) -> Any:
     None, or DOCKER_HOST's own URL, goes through ``docker.from_env`` so that docker-py's variables for that
     engine (DOCKER_TLS_VERIFY, DOCKER_CERT_PATH) apply. ssh:// goes through paramiko, docker-py's default:
     one SSH connection per client and a channel per HTTP connection (bench/ssh_engine.py on loopback: 2.0 ms
-    an API call, against 402 ms for docker-py's shell-out to `ssh`, which starts an ssh process per call). It reads Hostname, User,
-    IdentityFile and ProxyCommand from ~/.ssh/config (the port only from the URL: docker-py makes it 22), keys from the agent and ~/.ssh, and refuses a host
-    whose key is not in ~/.ssh/known_hosts. tcp:// and unix:// connect lazily; ssh:// connects here (an
+    an API call, against 402 ms for docker-py's shell-out to `ssh`, which starts an ssh process per call).
+    It reads Hostname, User, IdentityFile and ProxyCommand from ~/.ssh/config (the port only from the URL:
+    docker-py makes it 22), keys from the agent and ~/.ssh, and refuses a host whose key is not in
+    ~/.ssh/known_hosts. tcp:// and unix:// connect lazily; ssh:// connects here (an
     SSHException when the host cannot be reached or is not known)."""
     import docker
 

@@ -147,18 +147,24 @@ def engine(url: str) -> Engine:
     with _lock:
         if url in _dead:
             raise BackendUnavailable(f"no Docker engine answers at {url} ({_dead[url]})")
-    attempts = 2 if url.startswith("ssh://") else 1
-    for attempt in range(attempts):
+    why = ""
+    for _ in range(2 if url.startswith("ssh://") else 1):
         try:
             client = _connect(url)
             client.api.get(client.api._url("/_ping"), timeout=PING_TIMEOUT_S).raise_for_status()
             return Engine(url, client)
         except Exception as e:  # noqa: BLE001 - any failure means "not this engine"
             _forget(url)
-            if attempt + 1 == attempts:
-                mark_dead(url, _first_line(e))
-                raise BackendUnavailable(f"no Docker engine answers at {url} ({_first_line(e)})") from None
-    raise AssertionError("unreachable")
+            why = _first_line(e)
+    mark_dead(url, why)
+    raise BackendUnavailable(f"no Docker engine answers at {url} ({why})")
+
+
+def _close(client: Any) -> None:
+    try:
+        client.close()
+    except Exception:  # noqa: BLE001 - a dead connection: nothing to release
+        pass
 
 
 def _forget(url: str) -> None:
@@ -166,10 +172,7 @@ def _forget(url: str) -> None:
     with _lock:
         client = _clients.pop(url, None)
     if client is not None:
-        try:
-            client.close()
-        except Exception:  # noqa: BLE001 - a dead connection: nothing to release
-            pass
+        _close(client)
 
 
 def mark_dead(url: str, reason: str) -> None:
@@ -202,7 +205,7 @@ def placed(urls: Sequence[str] | None = None) -> Iterator[Engine]:
     when none answers."""
     live = _live(urls)
     with _lock:  # the choice and the count together: each thread sees the runs placed before it
-        _, _, chosen = min(live, key=lambda t: (t[0] + _inflight[t[2].url], t[1]))
+        chosen = _least_busy(live)
         _inflight[chosen.url] += 1
     own = None
     try:
@@ -219,10 +222,7 @@ def placed(urls: Sequence[str] | None = None) -> Iterator[Engine]:
         with _lock:
             _inflight[chosen.url] -= 1
         if own is not None:
-            try:
-                own.close()
-            except Exception:  # noqa: BLE001
-                pass
+            _close(own)
 
 
 def _worker_index() -> int:
@@ -256,7 +256,13 @@ def pick(urls: Sequence[str] | None = None) -> Engine:
     placing a run there; BackendUnavailable listing every engine's reason when none answers."""
     live = _live(urls)
     with _lock:
-        return min(live, key=lambda t: (t[0] + _inflight[t[2].url], t[1]))[2]
+        return _least_busy(live)
+
+
+def _least_busy(live: list[tuple[int, int, Engine]]) -> Engine:
+    """Of _live()'s engines, the one with the fewest runs: other processes' and this one's placed (call with
+    _lock held); ties by the tie-break."""
+    return min(live, key=lambda t: (t[0] + _inflight[t[2].url], t[1]))[2]
 
 
 def docker_client() -> Any:

@@ -8,14 +8,18 @@ import os
 import pytest
 
 
-def engine():
-    from pytest_directmem.backends.engine import docker_client, docker_unavailable_reason
-
-    reason = docker_unavailable_reason()
+def skip_or_fail(reason: str | None) -> None:
+    """Nothing when `reason` is None; else skip the test, or fail it with DIRECTMEM_REQUIRE_DOCKER=1 (CI)."""
     if reason:
         if os.environ.get("DIRECTMEM_REQUIRE_DOCKER") == "1":
             pytest.fail(reason)
         pytest.skip(reason)
+
+
+def engine():
+    from pytest_directmem.backends.engine import docker_client, docker_unavailable_reason
+
+    skip_or_fail(docker_unavailable_reason())
     return docker_client()
 
 

@@ -21,7 +21,7 @@ import pytest_directmem as dm
 from pytest_directmem.backends.common import PACKAGE_ROOT
 from pytest_directmem.backends.engine import EngineFailed
 from tests.docker import engines, sshd
-from tests.docker.engine import engine, left_behind
+from tests.docker.engine import engine, left_behind, skip_or_fail
 from tests.frameworks.conftest import netty_jars  # noqa: F401 - the fixture
 
 W = dm.workloads
@@ -32,11 +32,7 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.xdist_group("eng
 @pytest.fixture(scope="module")
 def extra(tmp_path_factory):
     engine()  # the session's engine answers (else skip, or fail with DIRECTMEM_REQUIRE_DOCKER=1)
-    reason = engines.why_not()
-    if reason:
-        if os.environ.get("DIRECTMEM_REQUIRE_DOCKER") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
+    skip_or_fail(engines.why_not())
     logs = tmp_path_factory.mktemp("engines")
     started = []
     try:
@@ -52,6 +48,25 @@ def _main_url() -> str:
     from pytest_directmem.backends.engine import configured
 
     return configured()[0]
+
+
+def _together(n: int, launch) -> dict[int, object]:
+    """launch(i) for i in range(n), from n threads released at once; i -> its result, or the exception."""
+    barrier, results = threading.Barrier(n), {}
+
+    def one(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = launch(i)
+        except Exception as e:  # noqa: BLE001 - what the test looks at
+            results[i] = e
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(300)
+    return results
 
 
 def _private_module(tmp_path: Path, monkeypatch) -> object:
@@ -122,11 +137,7 @@ def test_an_engine_on_this_machine_binds_what_it_can_read(extra, tmp_path):
 def test_an_engine_reached_over_ssh_runs_and_copies_back_like_one_reached_over_tcp(extra, tmp_path, monkeypatch):
     """ssh://: a real sshd on loopback whose sessions reach the isolated engine (an engine on another machine
     behind ssh), with the client's ~/.ssh; the same run over tcp:// is the reference."""
-    reason = sshd.why_not()
-    if reason:
-        if os.environ.get("DIRECTMEM_REQUIRE_DOCKER") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
+    skip_or_fail(sshd.why_not())
     server = sshd.start(tmp_path / "sshd", extra[0].url, max_sessions=6)  # below what one run opens at docker-py's 9 pools
     try:
         from pytest_directmem.environment import environment
@@ -143,7 +154,9 @@ def test_an_engine_reached_over_ssh_runs_and_copies_back_like_one_reached_over_t
         assert there.oom.message == here.oom.message and there.gc.explicit_count == here.gc.explicit_count
         assert there.container.copied_out > 0 and dm.load_run(there.artifacts) == there
         d = dm.load_run(there.artifacts).diagnosis  # the investigation's dump came back over ssh
-        assert d.dump.is_file() and [(h.count, h.bytes) for h in d.holders] == [(h.count, h.bytes) for h in here.diagnosis.holders]
+        assert d.dump.is_file()
+        assert [(h.count, h.bytes) for h in d.holders] == [(h.count, h.bytes) for h in here.diagnosis.holders]
+
         def doctor(home: Path) -> list[str]:
             env = {k: v for k, v in os.environ.items() if k != "DIRECTMEM_REQUIRE_DOCKER"}  # a warning, not a failure
             env["HOME"] = str(home)
@@ -158,21 +171,10 @@ def test_an_engine_reached_over_ssh_runs_and_copies_back_like_one_reached_over_t
         (stranger / ".ssh" / "known_hosts").write_text("")
         line = doctor(stranger)[0]
         assert line.startswith(f"warn  docker    no Docker engine: {server.url}: ") and "not found in known_hosts" in line, line
-        together, barrier = {}, threading.Barrier(4)
-
-        def one(i: int) -> None:  # each run has an SSH connection of its own: sshd's cap is per connection
-            barrier.wait()
-            try:
-                together[i] = dm.launch(W.static("java.lang.Thread#sleep", 1500), backend="docker", jdk="17",
-                                        docker_hosts=[server.url], artifacts_dir=tmp_path / f"together{i}").outcome
-            except Exception as e:  # noqa: BLE001 - what the test looks at
-                together[i] = e
-
-        threads = [threading.Thread(target=one, args=(i,)) for i in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(300)
+        # each run has an SSH connection of its own: sshd's cap is per connection
+        together = _together(4, lambda i: dm.launch(
+            W.static("java.lang.Thread#sleep", 1500), backend="docker", jdk="17", docker_hosts=[server.url],
+            artifacts_dir=tmp_path / f"together{i}").outcome)
         assert together == {i: dm.Outcome.COMPLETED for i in range(4)}, together
         import docker
 
@@ -215,20 +217,10 @@ def test_threads_that_start_together_spread_over_the_engines(extra, tmp_path):
     urls = [extra[0].url, extra[1].url]
     for url in urls:  # images built first: placing, not building, is what is measured
         dm.launch(W.hold("1k", 1), backend="docker", jdk="17", docker_hosts=[url])
-    barrier, engines_of = threading.Barrier(4), {}
-
-    def one(i: int) -> None:
-        barrier.wait()
-        run = dm.launch(W.static("java.lang.Thread#sleep", 2000), backend="docker", jdk="17", docker_hosts=urls,
-                        artifacts_dir=tmp_path / f"r{i}")
-        engines_of[i] = (run.container.engine, run.outcome)
-
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(300)
-    assert sorted(engines_of.values()) == sorted((u, dm.Outcome.COMPLETED) for u in urls * 2), engines_of
+    runs = _together(4, lambda i: dm.launch(W.static("java.lang.Thread#sleep", 2000), backend="docker", jdk="17",
+                                            docker_hosts=urls, artifacts_dir=tmp_path / f"r{i}"))
+    engines_of = [(r.container.engine, r.outcome) if isinstance(r, dm.Run) else r for r in runs.values()]
+    assert sorted(engines_of, key=repr) == sorted(((u, dm.Outcome.COMPLETED) for u in urls * 2), key=repr), runs
 
 
 def test_an_engine_that_dies_fails_its_runs_by_name_and_the_others_go_on(extra, tmp_path):
